@@ -1,0 +1,68 @@
+// The one error type users see, and the one place that maps errors to exit codes.
+
+export type ErrorCode =
+  | "USAGE" // bad flag or argument
+  | "CONFIG_INVALID" // unreadable or invalid config file
+  | "CONFIG_MISSING" // a required setting (the token) is absent
+  | "AIRTABLE_AUTH" // 401: token missing, invalid or revoked
+  | "AIRTABLE_FORBIDDEN" // 403: token lacks a scope or the base
+  | "AIRTABLE_NOT_FOUND" // 404
+  | "AIRTABLE_INVALID" // 422: the request was refused
+  | "AIRTABLE_UNAVAILABLE" // 5xx / network after every retry
+  | "ARCHIVE_CORRUPT" // an archive fails a check
+  | "ARCHIVE_UNSUPPORTED" // an archive of a newer format
+  | "IO" // local file system
+  | "INTERRUPTED"; // SIGINT / SIGTERM
+
+export class AirbackupError extends Error {
+  readonly code: ErrorCode;
+  /** What the user should do next. */
+  readonly hint?: string;
+
+  constructor(code: ErrorCode, message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = "AirbackupError";
+    this.code = code;
+    this.hint = options.hint;
+  }
+}
+
+export const EXIT = { ok: 0, failure: 1, usage: 2, warnings: 3, interrupted: 130 } as const;
+
+export function exitCodeFor(error: unknown): number {
+  if (!(error instanceof AirbackupError)) return EXIT.failure;
+  switch (error.code) {
+    case "USAGE":
+    case "CONFIG_INVALID":
+    case "CONFIG_MISSING":
+      return EXIT.usage;
+    case "INTERRUPTED":
+      return EXIT.interrupted;
+    default:
+      return EXIT.failure;
+  }
+}
+
+/** One line for stderr (two with a hint); the stack and causes only when verbose. */
+export function formatError(error: unknown, options: { verbose?: boolean } = {}): string {
+  if (error instanceof AirbackupError) {
+    let text = error.message + (error.hint ? `\n  hint: ${error.hint}` : "");
+    if (options.verbose) text += causeChain(error);
+    return text;
+  }
+  if (options.verbose && error instanceof Error) return `${error.stack ?? error.message}${causeChain(error)}`;
+  const message = error instanceof Error ? error.message : String(error);
+  return `unexpected error: ${message} (run with --verbose for details; please report this)`;
+}
+
+// --- internal ---
+
+function causeChain(error: Error): string {
+  let text = "";
+  let cause = error.cause;
+  while (cause) {
+    text += `\n  caused by: ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}`;
+    cause = cause instanceof Error ? cause.cause : undefined;
+  }
+  return text;
+}
