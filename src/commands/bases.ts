@@ -1,0 +1,24 @@
+// `airbackup bases`: the bases the token can read, as a table or JSON on stdout.
+import { defineCommand } from "citty";
+import pkg from "../../package.json" with { type: "json" };
+import { createAirtableClient } from "../airtable/client.ts";
+import { loadConfig, resolveAirtable } from "../config/load.ts";
+import { shutdownSignal } from "../shutdown.ts";
+import { commonArgs } from "./args.ts";
+
+export default defineCommand({
+  meta: { name: "bases", description: "List the bases the token can read (id, name, permission level)" },
+  args: { ...commonArgs },
+  async run({ args }) {
+    const { config } = await loadConfig(args.config);
+    const airtable = resolveAirtable(config);
+    const client = createAirtableClient({ ...airtable, userAgent: `airbackup/${pkg.version}`, signal: shutdownSignal });
+    const bases = await client.listBases();
+    if (args.json) {
+      process.stdout.write(`${JSON.stringify(bases.map(({ id, name, permissionLevel }) => ({ id, name, permissionLevel })), null, 2)}\n`);
+      return;
+    }
+    const width = Math.max(4, ...bases.map((b) => b.name.length));
+    for (const base of bases) process.stdout.write(`${base.id}  ${base.name.padEnd(width)}  ${base.permissionLevel}\n`);
+  },
+});

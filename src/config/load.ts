@@ -1,0 +1,164 @@
+// Finds and reads airbackup.yaml: YAML, ${VAR} interpolation, valibot validation, one clear message.
+import { existsSync } from "node:fs";
+import * as v from "valibot";
+import { parseDocument } from "yaml";
+import { AirbackupError } from "../errors.ts";
+import { ConfigSchema, type Config } from "./schema.ts";
+
+export interface LoadedConfig {
+  config: Config;
+  /** The file it came from, or null when none was found (defaults and environment only). */
+  path: string | null;
+}
+
+/** Finds the config: `-c PATH`, else ./airbackup.yaml if present, else $AIRBACKUP_CONFIG, else none. */
+export function findConfigPath(explicit: string | undefined, env = process.env): string | null {
+  if (explicit) return explicit;
+  if (existsSync("airbackup.yaml")) return "airbackup.yaml";
+  return env.AIRBACKUP_CONFIG || null;
+}
+
+export async function loadConfig(explicit?: string, env = process.env): Promise<LoadedConfig> {
+  const path = findConfigPath(explicit, env);
+  if (path === null) return { config: v.parse(ConfigSchema, {}), path };
+  const file = Bun.file(path);
+  if (!(await file.exists())) {
+    throw new AirbackupError("CONFIG_INVALID", `${path}: config file not found`, {
+      hint: "create one with `airbackup init`",
+    });
+  }
+  return { config: parseConfig(await file.text(), path, env), path };
+}
+
+/** Parses config text; `source` names the file in messages. */
+export function parseConfig(text: string, source: string, env: Record<string, string | undefined> = process.env): Config {
+  const doc = parseDocument(text, { prettyErrors: false });
+  const yamlError = doc.errors[0];
+  if (yamlError) {
+    const where = yamlError.linePos?.[0] ? ` (line ${yamlError.linePos[0].line}, column ${yamlError.linePos[0].col})` : "";
+    throw new AirbackupError("CONFIG_INVALID", `${source}: invalid YAML${where}: ${firstLine(yamlError.message)}`);
+  }
+  const raw = interpolate(doc.toJS() ?? {}, env, source, []);
+  const result = v.safeParse(ConfigSchema, raw);
+  if (result.success) return result.output;
+  const issue = result.issues[0];
+  const more = result.issues.length > 1 ? ` (and ${result.issues.length - 1} more problem${result.issues.length > 2 ? "s" : ""})` : "";
+  throw new AirbackupError("CONFIG_INVALID", `${source}: ${describeIssue(issue)}${more}`);
+}
+
+// --- internal ---
+
+type Issue = v.InferIssue<typeof ConfigSchema>;
+
+function describeIssue(issue: Issue): string {
+  const keys = (issue.path ?? []).map((item) => item.key as string | number);
+  if (issue.kind === "schema" && issue.type === "strict_object" && keys.length > 0) {
+    const unknown = String(keys.at(-1));
+    const parentPath = keys.slice(0, -1);
+    const known = objectKeysAt(parentPath);
+    const nearest = nearestKey(unknown, known);
+    const where = parentPath.length ? ` in ${formatPath(parentPath)}` : "";
+    return `unknown key "${unknown}"${where}${nearest ? `; did you mean "${nearest}"?` : `; expected one of ${known.join(", ")}`}`;
+  }
+  const where = keys.length ? formatPath(keys) : "(top level)";
+  const received = issue.input === undefined ? "nothing" : JSON.stringify(issue.input);
+  return `${where}: expected ${issue.expected && issue.kind === "schema" ? describeExpected(issue.expected) : issue.message.replace(/^Invalid \w+: /, "")}, got ${received}`;
+}
+
+function describeExpected(expected: string): string {
+  return expected.replace(/^Object$/, "a mapping").replace(/^Array$/, "a list").replace(/"/g, "");
+}
+
+/** Walks ConfigSchema along a path to list the keys an object there accepts. */
+function objectKeysAt(path: (string | number)[]): string[] {
+  let schema: unknown = ConfigSchema;
+  for (const key of path) {
+    schema = unwrap(schema);
+    if (typeof key === "number") schema = (schema as { item?: unknown }).item;
+    else schema = (schema as { entries?: Record<string, unknown> }).entries?.[key];
+  }
+  const entries = (unwrap(schema) as { entries?: Record<string, unknown> }).entries;
+  return entries ? Object.keys(entries) : [];
+}
+
+function unwrap(schema: unknown): unknown {
+  let s = schema as { type?: string; wrapped?: unknown; pipe?: unknown[] };
+  while (s && (s.type === "optional" || s.type === "nullable")) s = s.wrapped as typeof s;
+  return s;
+}
+
+function nearestKey(word: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
+  for (const candidate of candidates) {
+    const d = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [candidate, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+function formatPath(path: (string | number)[]): string {
+  return path.map((key, i) => (typeof key === "number" ? `[${key}]` : i === 0 ? key : `.${key}`)).join("");
+}
+
+/** Replaces ${VAR} in every string value (after YAML parsing, so values cannot inject YAML). */
+function interpolate(value: unknown, env: Record<string, string | undefined>, source: string, path: (string | number)[]): unknown {
+  if (typeof value === "string") {
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
+      const found = env[name];
+      if (found === undefined || found === "") {
+        throw new AirbackupError("CONFIG_INVALID", `${source}: ${formatPath(path)}: environment variable ${name} is not set`, {
+          hint: `export ${name}=… before running airbackup`,
+        });
+      }
+      return found;
+    });
+  }
+  if (Array.isArray(value)) return value.map((item, i) => interpolate(item, env, source, [...path, i]));
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, item]) => [k, interpolate(item, env, source, [...path, k])]));
+  }
+  return value;
+}
+
+function firstLine(text: string): string {
+  return text.split("\n")[0] ?? text;
+}
+
+export interface AirtableSettings {
+  token: string;
+  apiUrl: string;
+  contentUrl: string;
+}
+
+/** The one place the environment overrides Airtable settings: token, then the two endpoint URLs. */
+export function resolveAirtable(config: Config, env: Record<string, string | undefined> = process.env): AirtableSettings {
+  const token = config.token || env.AIRTABLE_TOKEN;
+  if (!token) {
+    throw new AirbackupError("CONFIG_MISSING", "no Airtable token", {
+      hint: "set AIRTABLE_TOKEN or `token:` in airbackup.yaml (a personal access token, see https://airtable.com/create/tokens)",
+    });
+  }
+  return {
+    token,
+    apiUrl: stripSlash(env.AIRTABLE_API_URL || "https://api.airtable.com"),
+    contentUrl: stripSlash(env.AIRTABLE_CONTENT_URL || "https://content.airtable.com"),
+  };
+}
+
+function stripSlash(url: string): string {
+  return url.replace(/\/+$/, "");
+}

@@ -1,0 +1,49 @@
+// The config file's one schema (valibot); defaults live here and the Config type is inferred from it.
+import * as v from "valibot";
+
+const baseId = v.pipe(v.string(), v.regex(/^app[A-Za-z0-9]{14}$/, "an Airtable base id like appXXXXXXXXXXXXXX"));
+const count = v.pipe(v.number(), v.integer(), v.minValue(0));
+
+export const KeepSchema = v.strictObject({
+  last: v.optional(count),
+  hourly: v.optional(count),
+  daily: v.optional(count),
+  weekly: v.optional(count),
+  monthly: v.optional(count),
+  yearly: v.optional(count),
+});
+
+export const S3Schema = v.strictObject({
+  endpoint: v.optional(v.pipe(v.string(), v.url("a URL like https://s3.eu-west-1.amazonaws.com"))),
+  region: v.optional(v.string()),
+  bucket: v.pipe(v.string(), v.minLength(1, "a bucket name")),
+  prefix: v.optional(v.string(), ""),
+  accessKeyId: v.optional(v.string()),
+  secretAccessKey: v.optional(v.string()),
+});
+
+export const ConfigSchema = v.strictObject({
+  token: v.optional(v.pipe(v.string(), v.minLength(1, "a personal access token"))),
+  bases: v.optional(
+    v.array(
+      v.strictObject({
+        id: baseId,
+        tables: v.optional(v.array(v.pipe(v.string(), v.minLength(1, "a table name or id")))),
+      }),
+    ),
+  ),
+  attachments: v.optional(v.boolean(), true),
+  comments: v.optional(v.boolean(), false),
+  /** Attachment downloads in flight at once (they are outside the API's rate limit). */
+  downloads: v.optional(v.pipe(count, v.minValue(1), v.maxValue(64)), 8),
+  output: v.optional(
+    v.strictObject({
+      dir: v.optional(v.pipe(v.string(), v.minLength(1)), "./backups"),
+      keep: v.optional(KeepSchema),
+    }),
+    { dir: "./backups" },
+  ),
+  s3: v.optional(S3Schema),
+});
+
+export type Config = v.InferOutput<typeof ConfigSchema>;

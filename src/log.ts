@@ -1,0 +1,36 @@
+// The one logger: human lines (or JSON lines with --json) on stderr, so stdout carries only data.
+import { createConsola, LogLevels, type ConsolaInstance, type LogObject } from "consola";
+
+export interface LogOptions {
+  quiet?: boolean;
+  verbose?: boolean;
+  json?: boolean;
+}
+
+export let log: ConsolaInstance = createLogger({});
+
+/** Reconfigure the shared logger from the common flags; called once per command run. */
+export function configureLog(options: LogOptions): ConsolaInstance {
+  log = createLogger(options);
+  return log;
+}
+
+// --- internal ---
+
+function createLogger(options: LogOptions): ConsolaInstance {
+  const level = options.quiet ? LogLevels.warn : options.verbose ? LogLevels.debug : LogLevels.info;
+  const logger = createConsola({
+    level,
+    stdout: process.stderr,
+    stderr: process.stderr,
+    formatOptions: { date: false, colors: !process.env.NO_COLOR && process.stderr.isTTY === true },
+  });
+  if (options.json) logger.setReporters([{ log: writeJsonLine }]);
+  return logger;
+}
+
+function writeJsonLine(entry: LogObject): void {
+  const message = entry.args.map((a) => (typeof a === "string" ? a : a instanceof Error ? a.message : JSON.stringify(a))).join(" ");
+  const line = { time: entry.date.toISOString(), level: entry.type, message, ...(entry.tag ? { tag: entry.tag } : {}) };
+  process.stderr.write(`${JSON.stringify(line)}\n`);
+}
