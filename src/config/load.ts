@@ -62,11 +62,18 @@ function describeIssue(issue: Issue): string {
   }
   const where = keys.length ? formatPath(keys) : "(top level)";
   const received = issue.input === undefined ? "nothing" : JSON.stringify(issue.input);
-  return `${where}: expected ${issue.expected && issue.kind === "schema" ? describeExpected(issue.expected) : issue.message.replace(/^Invalid \w+: /, "")}, got ${received}`;
+  const custom = !issue.message.startsWith("Invalid ");
+  const expected = custom ? issue.message : describeExpected(issue.expected ?? issue.message);
+  return `${where}: expected ${expected}, got ${received}`;
 }
 
 function describeExpected(expected: string): string {
-  return expected.replace(/^Object$/, "a mapping").replace(/^Array$/, "a list").replace(/"/g, "");
+  return expected
+    .replace(/^Object$/, "a mapping")
+    .replace(/^Array$/, "a list")
+    .replace(/^>=(\S+)$/, "a number >= $1")
+    .replace(/^<=(\S+)$/, "a number <= $1")
+    .replace(/"/g, "");
 }
 
 /** Walks ConfigSchema along a path to list the keys an object there accepts. */

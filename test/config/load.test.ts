@@ -1,0 +1,87 @@
+import { describe, expect, test } from "bun:test";
+import { AirbackupError } from "../../src/errors.ts";
+import { parseConfig, resolveAirtable } from "../../src/config/load.ts";
+
+function messageOf(text: string, env: Record<string, string> = {}): string {
+  try {
+    parseConfig(text, "airbackup.yaml", env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(AirbackupError);
+    expect((error as AirbackupError).code).toBe("CONFIG_INVALID");
+    return (error as AirbackupError).message;
+  }
+  throw new Error("expected the config to be refused");
+}
+
+describe("parseConfig", () => {
+  test("the design's example parses, with ${VAR} read from the environment", () => {
+    const config = parseConfig(
+      [
+        "token: ${AIRTABLE_TOKEN}",
+        "bases:",
+        "  - id: appAAAAAAAAAAAAAA",
+        "    tables: [Contacts, tblYYYYYYYYYYYYYY]",
+        "attachments: true",
+        "comments: false",
+        "output:",
+        "  dir: /var/backups/airtable",
+        "  keep: { last: 7, daily: 14, weekly: 8, monthly: 12 }",
+        "s3:",
+        "  endpoint: https://s3.eu-west-1.amazonaws.com",
+        "  region: eu-west-1",
+        "  bucket: my-airtable-backups",
+        "  prefix: airbackup/",
+        "  accessKeyId: ${AWS_ACCESS_KEY_ID}",
+        "  secretAccessKey: ${AWS_SECRET_ACCESS_KEY}",
+      ].join("\n"),
+      "airbackup.yaml",
+      { AIRTABLE_TOKEN: "patX.y", AWS_ACCESS_KEY_ID: "AKID", AWS_SECRET_ACCESS_KEY: "SECRET" },
+    );
+    expect(config.token).toBe("patX.y");
+    expect(config.bases).toEqual([{ id: "appAAAAAAAAAAAAAA", tables: ["Contacts", "tblYYYYYYYYYYYYYY"] }]);
+    expect(config.output).toEqual({ dir: "/var/backups/airtable", keep: { last: 7, daily: 14, weekly: 8, monthly: 12 } });
+    expect(config.s3?.secretAccessKey).toBe("SECRET");
+    expect(config.downloads).toBe(8);
+  });
+
+  test("an empty file gives the defaults", () => {
+    const config = parseConfig("", "airbackup.yaml", {});
+    expect(config).toMatchObject({ attachments: true, comments: false, output: { dir: "./backups" } });
+  });
+
+  test.each([
+    ["bsaes: []", 'airbackup.yaml: unknown key "bsaes"; did you mean "bases"?'],
+    ["bases:\n  - id: appAAAAAAAAAAAAAA\n    tabels: [A]", 'airbackup.yaml: unknown key "tabels" in bases[0]; did you mean "tables"?'],
+    ["bases:\n  - id: nope", 'airbackup.yaml: bases[0].id: expected an Airtable base id like appXXXXXXXXXXXXXX, got "nope"'],
+    ["attachments: yes please", 'airbackup.yaml: attachments: expected boolean, got "yes please"'],
+    ["output:\n  keep: { last: -1 }", "airbackup.yaml: output.keep.last: expected a number >= 0, got -1"],
+    ["bases: [", "airbackup.yaml: invalid YAML"],
+  ])("%p is refused with a message naming the key", (text, expected) => {
+    expect(messageOf(text)).toStartWith(expected);
+  });
+
+  test("an unset ${VAR} names the variable and the key", () => {
+    expect(messageOf("token: ${NOPE_NOT_SET}")).toBe("airbackup.yaml: token: environment variable NOPE_NOT_SET is not set");
+  });
+
+  test("interpolated values cannot inject YAML", () => {
+    const config = parseConfig("token: ${T}", "x.yaml", { T: "a\nbases: [{id: appAAAAAAAAAAAAAA}]" });
+    expect(config.bases).toBeUndefined();
+    expect(config.token).toBe("a\nbases: [{id: appAAAAAAAAAAAAAA}]");
+  });
+});
+
+describe("resolveAirtable", () => {
+  test("token from the config wins over the environment; URLs from the environment", () => {
+    const config = parseConfig("token: patCONFIG.x", "x.yaml", {});
+    expect(resolveAirtable(config, { AIRTABLE_TOKEN: "patENV.x", AIRTABLE_API_URL: "http://127.0.0.1:9/" })).toEqual({
+      token: "patCONFIG.x",
+      apiUrl: "http://127.0.0.1:9",
+      contentUrl: "https://content.airtable.com",
+    });
+  });
+
+  test("no token anywhere is a configuration error (exit 2)", () => {
+    expect(() => resolveAirtable(parseConfig("", "x.yaml", {}), {})).toThrow("no Airtable token");
+  });
+});
