@@ -12,6 +12,7 @@ const main = defineCommand({
   meta: { name: "airbackup", version: pkg.version, description: pkg.description },
   subCommands: {
     bases: () => import("./commands/bases.ts").then((m) => guard(m.default)),
+    init: () => import("./commands/init.ts").then((m) => guard(m.default)),
   },
 });
 

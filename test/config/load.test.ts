@@ -85,3 +85,12 @@ describe("resolveAirtable", () => {
     expect(() => resolveAirtable(parseConfig("", "x.yaml", {}), {})).toThrow("no Airtable token");
   });
 });
+
+describe("EXAMPLE_CONFIG (airbackup init)", () => {
+  test("is valid and means what its comments say", async () => {
+    const { EXAMPLE_CONFIG } = await import("../../src/config/example.ts");
+    const config = parseConfig(EXAMPLE_CONFIG, "airbackup.yaml", { AIRTABLE_TOKEN: "patX.y" });
+    expect(config).toMatchObject({ token: "patX.y", attachments: true, comments: false, downloads: 8, output: { dir: "./backups" } });
+    expect(config.bases).toBeUndefined();
+  });
+});
