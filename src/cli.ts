@@ -69,7 +69,8 @@ function rejectUnknownFlags(rawArgs: string[], argsDef: ArgsDef): void {
   const known = new Set<string>();
   for (const [name, def] of Object.entries(argsDef)) {
     if (def.type === "positional") continue;
-    const names = [name, toKebab(name), ...(Array.isArray(def.alias) ? def.alias : def.alias ? [def.alias] : [])];
+    const alias = (def as { alias?: string | string[] }).alias;
+    const names = [name, toKebab(name), ...(Array.isArray(alias) ? alias : alias ? [alias] : [])];
     for (const n of names) known.add(n);
     if (def.type === "boolean") known.add(`no-${toKebab(name)}`);
   }

@@ -2,6 +2,7 @@
 import { defineCommand } from "citty";
 import pkg from "../../package.json" with { type: "json" };
 import { createAirtableClient } from "../airtable/client.ts";
+import { listBases } from "../airtable/read.ts";
 import { loadConfig, resolveAirtable } from "../config/load.ts";
 import { shutdownSignal } from "../shutdown.ts";
 import { commonArgs } from "./args.ts";
@@ -13,7 +14,7 @@ export default defineCommand({
     const { config } = await loadConfig(args.config);
     const airtable = resolveAirtable(config);
     const client = createAirtableClient({ ...airtable, userAgent: `airbackup/${pkg.version}`, signal: shutdownSignal });
-    const bases = await client.listBases();
+    const bases = await listBases(client);
     if (args.json) {
       process.stdout.write(`${JSON.stringify(bases.map(({ id, name, permissionLevel }) => ({ id, name, permissionLevel })), null, 2)}\n`);
       return;

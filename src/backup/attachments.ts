@@ -1,0 +1,183 @@
+// Downloads attachment files as soon as the page naming them arrives: bounded concurrency, outside the
+// API's rate limit, hashed (sha256) while streamed to a temp file, each attachment id fetched once.
+import { open, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { AttachmentUrlExpiredError } from "../airtable/errors.ts";
+import { AirbackupError } from "../errors.ts";
+import type { AirtableClient } from "../airtable/client.ts";
+import { getRecord } from "../airtable/read.ts";
+import { isAttachmentList, type AirtableAttachment, type AirtableRecord } from "../airtable/schemas.ts";
+
+export interface AttachmentFetcherOptions {
+  client: AirtableClient;
+  baseId: string;
+  tmpDir: string;
+  concurrency: number;
+  signal: AbortSignal;
+  /** Moves a downloaded file into the archive (called one file at a time per hash; may delete `path`). */
+  store: (file: { sha256: string; path: string; size: number; type?: string }) => Promise<void>;
+  onWarning: (message: string) => void;
+  onBytes?: (bytes: number) => void;
+}
+
+export interface AttachmentFetcher {
+  /** Schedules the attachments of one cell; returns the ones it saw (for the index). */
+  scheduleCell(table: { id: string; name: string }, record: AirtableRecord, field: string): AirtableAttachment[];
+  /** sha256 of a downloaded attachment id, or undefined if it failed. Valid after `drain()`. */
+  hashOf(attachmentId: string): string | undefined;
+  /** Resolves when every scheduled download has finished (or failed with a warning). */
+  drain(): Promise<void>;
+  readonly stats: { files: number; bytes: number; failed: number };
+}
+
+/** How many times an expired signed URL is refreshed by re-reading its record. */
+const URL_REFRESHES = 2;
+/** How many times a download whose body broke off mid-stream is started again. */
+const STREAM_RETRIES = 3;
+
+export function createAttachmentFetcher(options: AttachmentFetcherOptions): AttachmentFetcher {
+  const hashes = new Map<string, string>();
+  const seen = new Set<string>();
+  const stored = new Map<string, Promise<void>>();
+  const queue: (() => Promise<void>)[] = [];
+  const running = new Set<Promise<void>>();
+  const stats = { files: 0, bytes: 0, failed: 0 };
+  let fatal: unknown;
+  let tmpCounter = 0;
+
+  function pump(): void {
+    while (running.size < options.concurrency && queue.length > 0 && fatal === undefined) {
+      const job = queue.shift()!;
+      const p: Promise<void> = job()
+        .catch((error) => {
+          fatal ??= error;
+        })
+        .finally(() => {
+          running.delete(p);
+          pump();
+        });
+      running.add(p);
+    }
+  }
+
+  async function download(table: { id: string; name: string }, recordId: string, field: string, first: AirtableAttachment): Promise<void> {
+    let attachment = first;
+    const where = `${attachment.filename ?? attachment.id} (${attachment.id}) in ${table.name}/${recordId}/${field}`;
+    let streamRetries = 0;
+    for (let refresh = 0; ; refresh++) {
+      options.signal.throwIfAborted();
+      const path = join(options.tmpDir, `att-${++tmpCounter}`);
+      try {
+        const { sha256, size } = await fetchToFile(options.client, attachment.url, path, options.signal, options.onBytes);
+        hashes.set(attachment.id, sha256);
+        stats.files++;
+        stats.bytes += size;
+        // One store per hash; a second copy of the same bytes is simply dropped.
+        let storing = stored.get(sha256);
+        if (!storing) {
+          storing = options.store({ sha256, path, size, type: attachment.type });
+          stored.set(sha256, storing);
+          await storing;
+        } else {
+          await storing;
+          await rm(path, { force: true });
+        }
+        return;
+      } catch (error) {
+        await rm(path, { force: true });
+        if (options.signal.aborted) throw options.signal.reason ?? error;
+        if (!(error instanceof AirbackupError) && streamRetries < STREAM_RETRIES) {
+          // The connection dropped while the body was streaming: the client only retries up to the headers.
+          streamRetries++;
+          refresh--;
+          await Bun.sleep(250 * streamRetries);
+          continue;
+        }
+        if (error instanceof AttachmentUrlExpiredError && refresh < URL_REFRESHES) {
+          const fresh = await freshAttachment(options.client, options.baseId, table.id, recordId, field, attachment.id).catch((e: unknown) => {
+            if (options.signal.aborted) throw e;
+            return e as Error;
+          });
+          if (fresh instanceof Error) {
+            options.onWarning(`attachment ${where} could not be downloaded: its URL expired and re-reading the record failed: ${fresh.message}`);
+            stats.failed++;
+            return;
+          }
+          if (fresh) {
+            attachment = fresh;
+            continue;
+          }
+          options.onWarning(`attachment ${where} is gone: the record no longer holds it`);
+        } else {
+          options.onWarning(`attachment ${where} could not be downloaded: ${(error as Error).message}`);
+        }
+        stats.failed++;
+        return;
+      }
+    }
+  }
+
+  return {
+    scheduleCell(table, record, field) {
+      const value = record.fields[field];
+      if (!isAttachmentList(value)) return [];
+      for (const attachment of value) {
+        if (seen.has(attachment.id)) continue;
+        seen.add(attachment.id);
+        queue.push(() => download(table, record.id, field, attachment));
+      }
+      pump();
+      return value;
+    },
+    hashOf: (id) => hashes.get(id),
+    async drain() {
+      while (running.size > 0 || (queue.length > 0 && fatal === undefined)) {
+        pump();
+        await Promise.race(running);
+      }
+      if (fatal !== undefined) throw fatal;
+    },
+    stats,
+  };
+}
+
+// --- internal ---
+
+async function fetchToFile(
+  client: AirtableClient,
+  url: string,
+  path: string,
+  signal: AbortSignal,
+  onBytes?: (bytes: number) => void,
+): Promise<{ sha256: string; size: number }> {
+  const response = await client.download(url, { signal });
+  const hasher = new Bun.CryptoHasher("sha256");
+  const file = await open(path, "w", 0o600);
+  let size = 0;
+  try {
+    if (response.body) {
+      for await (const chunk of response.body) {
+        hasher.update(chunk);
+        await file.write(chunk);
+        size += chunk.byteLength;
+        onBytes?.(chunk.byteLength);
+      }
+    }
+  } finally {
+    await file.close();
+  }
+  return { sha256: hasher.digest("hex"), size };
+}
+
+async function freshAttachment(
+  client: AirtableClient,
+  baseId: string,
+  tableId: string,
+  recordId: string,
+  field: string,
+  attachmentId: string,
+): Promise<AirtableAttachment | undefined> {
+  const record = await getRecord(client, baseId, tableId, recordId);
+  const value = record.fields[field];
+  return isAttachmentList(value) ? value.find((a) => a.id === attachmentId) : undefined;
+}

@@ -1,0 +1,57 @@
+// Reads one table page by page into a spool file (JSONL, records exactly as returned), restarting the
+// listing from the first page when Airtable expires its iterator; the zip gets the file once complete.
+import { open } from "node:fs/promises";
+import { IteratorExpiredError } from "../airtable/errors.ts";
+import type { AirtableClient } from "../airtable/client.ts";
+import { listRecordPages } from "../airtable/read.ts";
+import type { AirtableRecord } from "../airtable/schemas.ts";
+import { AirbackupError } from "../errors.ts";
+
+export interface SpoolTableOptions {
+  baseId: string;
+  table: { id: string; name: string };
+  path: string;
+  commentCount: boolean;
+  signal: AbortSignal;
+  /** Called with each page as it arrives (attachment downloads start here, while their URLs are fresh). */
+  onPage: (records: AirtableRecord[], attempt: number) => void;
+  /** Called when the listing restarts: whatever the earlier attempt produced is void. */
+  onRestart: (attempt: number) => void;
+}
+
+/** How many times a table's listing may restart after an expired iterator before the backup gives up. */
+export const MAX_LISTING_ATTEMPTS = 4;
+
+/** Returns the number of records written. */
+export async function spoolTable(client: AirtableClient, options: SpoolTableOptions): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    const file = await open(options.path, "w", 0o600);
+    let count = 0;
+    try {
+      const pages = listRecordPages(client, options.baseId, options.table.id, {
+        pageSize: 100,
+        recordMetadata: options.commentCount ? ["commentCount"] : undefined,
+        signal: options.signal,
+      });
+      for await (const page of pages) {
+        if (page.length === 0) continue;
+        await file.write(page.map((record) => `${JSON.stringify(record)}\n`).join(""));
+        count += page.length;
+        options.onPage(page, attempt);
+      }
+      await file.sync();
+      return count;
+    } catch (error) {
+      if (!(error instanceof IteratorExpiredError)) throw error;
+      if (attempt >= MAX_LISTING_ATTEMPTS) {
+        throw new AirbackupError("AIRTABLE_UNAVAILABLE", `the listing of table "${options.table.name}" expired ${attempt} times in a row`, {
+          cause: error,
+          hint: "try again later; a very slow connection or a huge table can outlive Airtable's iterator",
+        });
+      }
+      options.onRestart(attempt + 1);
+    } finally {
+      await file.close();
+    }
+  }
+}
