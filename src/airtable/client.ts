@@ -1,0 +1,251 @@
+// The authenticated Airtable HTTP client: every API request goes through the shared rate limiter, is
+// retried when that is safe, validated where it enters, and failures become AirbackupErrors without the token.
+import * as v from "valibot";
+import { AirbackupError } from "../errors.ts";
+import { withRetry } from "../retry.ts";
+import { AmbiguousWriteError, AttachmentUrlExpiredError } from "./errors.ts";
+import { errorForStatus, parseErrorBody, redact, type RequestContext } from "./http-errors.ts";
+import { createRateLimiter, type RateLimiter } from "./rate-limiter.ts";
+
+export interface AirtableClientOptions {
+  token: string;
+  /** Default https://api.airtable.com (the config layer applies AIRTABLE_API_URL). */
+  apiUrl?: string;
+  /** Default https://content.airtable.com (upload endpoint; the config layer applies AIRTABLE_CONTENT_URL). */
+  contentUrl?: string;
+  /** e.g. `airbackup/0.1.0`. */
+  userAgent: string;
+  /** Aborts every request and wait of this client (SIGINT). */
+  signal?: AbortSignal;
+  /** Share one limiter between clients of the same token; default: a new one at 5/s per base, 50/s per user. */
+  limiter?: RateLimiter;
+  /** Retries for 5xx, timeouts and dropped connections (not for 429). Default 5. */
+  retries?: number;
+  /** First backoff window; doubles per retry, full jitter, capped at 30 s. Default 500 ms. */
+  retryBaseDelayMs?: number;
+  /** Per attempt, until the whole body is read (downloads: until the headers). Default 60 s. */
+  timeoutMs?: number;
+  /** How long a base is held after a 429; Airtable asks for 30 s. */
+  rateLimitWaitMs?: number;
+  /** 429s in a row for one request before giving up. Default 10. */
+  maxRateLimitWaits?: number;
+  /** Told about every retry and every 429 wait; never given the token. */
+  onRetry?: (info: AirtableRetryInfo) => void;
+}
+
+export interface AirtableRetryInfo {
+  method: string;
+  /** URL path and query of the request (for a download: the host only; signed URLs are secrets). */
+  target: string;
+  /** Retry number for this request, from 1. */
+  attempt: number;
+  delayMs: number;
+  /** e.g. `HTTP 503 RETRIABLE_ERROR`, `HTTP 429 RATE_LIMIT_REACHED`, `timed out after 60000 ms`. */
+  reason: string;
+}
+
+export interface ApiRequest<T> extends RequestContext {
+  method: "GET" | "POST" | "PATCH";
+  /** Path from the host root, e.g. `/v0/meta/bases`. */
+  path: string;
+  /** `content` for the upload endpoint. */
+  host?: "api" | "content";
+  query?: URLSearchParams;
+  body?: unknown;
+  schema: v.GenericSchema<unknown, T>;
+  /** Safe to resend after an unanswered attempt. Default: GET and PATCH yes, POST no. */
+  idempotent?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface AirtableClient {
+  /**
+   * API requests sent so far: every request to the API or content host, retries and 429s included
+   * (each one counts against the plan's monthly call budget). Attachment downloads are not counted.
+   */
+  readonly calls: number;
+  request<T>(req: ApiRequest<T>): Promise<T>;
+  /**
+   * GETs an attachment file, without the token and outside the rate limit. Resolves once headers arrive
+   * (the caller streams the body); retries 5xx/429/network failures. A 401/403/404/410 throws
+   * AttachmentUrlExpiredError: re-read the record for a fresh URL.
+   */
+  download(url: string, options?: { signal?: AbortSignal }): Promise<Response>;
+}
+
+export function createAirtableClient(options: AirtableClientOptions): AirtableClient {
+  const apiUrl = (options.apiUrl ?? "https://api.airtable.com").replace(/\/+$/, "");
+  const contentUrl = (options.contentUrl ?? "https://content.airtable.com").replace(/\/+$/, "");
+  const limiter = options.limiter ?? createRateLimiter();
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const waitMs = options.rateLimitWaitMs ?? 30_000;
+  const maxWaits = options.maxRateLimitWaits ?? 10;
+  const retry = { retries: options.retries ?? 5, baseDelayMs: options.retryBaseDelayMs ?? 500, maxDelayMs: 30_000 };
+  const headers = { Authorization: `Bearer ${options.token}`, "User-Agent": options.userAgent };
+  let calls = 0;
+
+  async function request<T>(req: ApiRequest<T>): Promise<T> {
+    const idempotent = req.idempotent ?? req.method !== "POST";
+    const target = req.path + (req.query && req.query.size > 0 ? `?${req.query}` : "");
+    const url = (req.host === "content" ? contentUrl : apiUrl) + target;
+    const signal = anySignal(options.signal, req.signal);
+    const init = (): RequestInit => ({
+      method: req.method,
+      headers: req.body === undefined ? headers : { ...headers, "Content-Type": "application/json" },
+      ...(req.body === undefined ? {} : { body: JSON.stringify(req.body) }),
+    });
+    const report = (attempt: number, delayMs: number, reason: string) =>
+      options.onRetry?.({ method: req.method, target, attempt, delayMs, reason: redact(reason, options.token) });
+    let rateLimited = 0;
+
+    const attemptOnce = async (): Promise<T> => {
+      for (;;) {
+        await limiter.acquire(req.baseId, signal);
+        calls++;
+        const { status, text, retryAfterMs } = await send(url, init(), signal, true, (r) => r.text());
+        if (status >= 200 && status < 300) return validate(req, text);
+        const body = parseErrorBody(text);
+        if (status === 429 && body.type !== "PUBLIC_API_BILLING_LIMIT_EXCEEDED" && rateLimited < maxWaits) {
+          rateLimited++;
+          limiter.pause(req.baseId, waitMs); // holds every caller of this base, not just this one
+          report(rateLimited, waitMs, `HTTP 429 ${body.type}`);
+          continue;
+        }
+        if (status >= 500) throw new Transient(`HTTP ${status} ${body.type}`, status === 503, retryAfterMs);
+        throw sanitize(errorForStatus(status, body, req), options.token);
+      }
+    };
+
+    try {
+      return await withRetry(attemptOnce, {
+        ...retry,
+        signal,
+        isRetryable: (e) => e instanceof Transient && (idempotent || e.noWriteHappened),
+        minDelayMs: (e) => (e instanceof Transient ? e.retryAfterMs : undefined),
+        onRetry: ({ attempt, delayMs, error }) => report(attempt, delayMs, (error as Transient).reason),
+      });
+    } catch (error) {
+      if (signal?.aborted) throw interrupted(signal.reason);
+      if (!(error instanceof Transient)) throw error;
+      if (!idempotent && !error.noWriteHappened) throw new AmbiguousWriteError(req.what, error.reason, error.cause);
+      throw new AirbackupError("AIRTABLE_UNAVAILABLE", `Airtable did not answer ${req.what} (${error.reason}, after ${retry.retries + 1} attempts)`, {
+        hint: "Airtable or the network may be down; try again later",
+        cause: error.cause,
+      });
+    }
+  }
+
+  async function download(url: string, opts: { signal?: AbortSignal } = {}): Promise<Response> {
+    const signal = anySignal(options.signal, opts.signal);
+    const host = safeHost(url);
+    try {
+      return await withRetry(
+        async () => {
+          const { status, response } = await send(url, { headers: { "User-Agent": options.userAgent } }, signal, false, async (r) => r);
+          if (status >= 200 && status < 300) return response;
+          await response.body?.cancel();
+          if ([401, 403, 404, 410].includes(status)) throw new AttachmentUrlExpiredError(status);
+          if (status >= 500 || status === 429) throw new Transient(`HTTP ${status}`, true, undefined);
+          throw new AirbackupError("AIRTABLE_UNAVAILABLE", `attachment download from ${host} failed (HTTP ${status})`);
+        },
+        {
+          ...retry,
+          signal,
+          isRetryable: (e) => e instanceof Transient,
+          onRetry: ({ attempt, delayMs, error }) =>
+            options.onRetry?.({ method: "GET", target: host, attempt, delayMs, reason: (error as Transient).reason }),
+        },
+      );
+    } catch (error) {
+      if (signal?.aborted) throw interrupted(signal.reason);
+      if (!(error instanceof Transient)) throw error;
+      throw new AirbackupError("AIRTABLE_UNAVAILABLE", `attachment download from ${host} failed (${error.reason}, after ${retry.retries + 1} attempts)`, {
+        cause: error.cause,
+      });
+    }
+  }
+
+  /** One HTTP exchange under a timeout; `read` runs inside it. Network failures become Transient. */
+  async function send<R>(url: string, init: RequestInit, signal: AbortSignal | undefined, timeBody: boolean, read: (r: Response) => Promise<R>) {
+    const timer = new AbortController();
+    const timeout = setTimeout(() => timer.abort(), timeoutMs);
+    try {
+      const response = await fetch(url, { ...init, signal: anySignal(signal, timer.signal) });
+      if (!timeBody) clearTimeout(timeout);
+      const text = await read(response);
+      return { status: response.status, text, response, retryAfterMs: retryAfter(response) };
+    } catch (error) {
+      if (signal?.aborted) throw interrupted(signal.reason);
+      if (timer.signal.aborted) throw new Transient(`timed out after ${timeoutMs} ms`, false, undefined);
+      const message = redact(error instanceof Error ? error.message : String(error), options.token);
+      throw new Transient(`network error: ${message}`, false, undefined, new Error(message));
+    } finally {
+      clearTimeout(timeout);
+    }
+  }
+
+  return {
+    get calls() {
+      return calls;
+    },
+    request,
+    download,
+  };
+}
+
+// --- internal ---
+
+/** A failure worth another attempt: 5xx, 429 on downloads, timeouts, dropped connections. */
+class Transient extends Error {
+  constructor(
+    readonly reason: string,
+    /** The server said it did nothing (503 RETRIABLE_ERROR), so even a create may be resent. */
+    readonly noWriteHappened: boolean,
+    readonly retryAfterMs: number | undefined,
+    cause?: Error,
+  ) {
+    super(reason, { cause });
+  }
+}
+
+function validate<T>(req: ApiRequest<T>, text: string): T {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new AirbackupError("AIRTABLE_INVALID", `unexpected response from Airtable for ${req.what}: not JSON`);
+  }
+  const result = v.safeParse(req.schema, json);
+  if (!result.success) {
+    throw new AirbackupError("AIRTABLE_INVALID", `unexpected response from Airtable for ${req.what}: ${v.summarize(result.issues)}`);
+  }
+  return json as T; // the schemas do not transform: keep the object as parsed (key order, unknown keys)
+}
+
+function sanitize(error: AirbackupError, token: string): AirbackupError {
+  const message = redact(error.message, token);
+  if (message === error.message) return error;
+  return Object.assign(new AirbackupError(error.code, message, { hint: error.hint }), { name: error.name });
+}
+
+function interrupted(reason: unknown): AirbackupError {
+  return new AirbackupError("INTERRUPTED", "interrupted while talking to Airtable", { cause: reason });
+}
+
+function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
+  const present = signals.filter((s): s is AbortSignal => s !== undefined);
+  return present.length <= 1 ? present[0] : AbortSignal.any(present);
+}
+
+function retryAfter(response: Response): number | undefined {
+  const seconds = Number(response.headers.get("retry-after"));
+  return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds * 1000, 60_000) : undefined;
+}
+
+function safeHost(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return "an invalid URL";
+  }
+}

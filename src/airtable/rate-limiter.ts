@@ -1,0 +1,126 @@
+// Keeps every base under 5 requests/s and the token's user under 50 requests/s, for all concurrent callers.
+// A spaced scheduler: each lane (one per base, one for the user) hands out send times at least
+// 1000/rps ms apart (plus a safety margin), so any 1 s sliding window on the server holds at most rps.
+import { sleep } from "../retry.ts";
+
+export interface RateLimiterOptions {
+  /** Airtable: 5 per base. */
+  perBaseRps?: number;
+  /** Airtable: 50 per user, across all of that user's tokens (this process only sees its own). */
+  perUserRps?: number;
+  /**
+   * Extra spacing as a fraction of the interval (default 0.025: 205 ms per base, 20.5 ms per user),
+   * so that jitter between sending and the server's arrival clock does not put rps+1 in one window.
+   */
+  margin?: number;
+  /** Injected for tests; a monotonic millisecond clock. */
+  now?: () => number;
+}
+
+export interface RateLimiter {
+  /** Resolves when a request for `baseId` (null: not base-scoped, e.g. list bases) may be sent now. */
+  acquire(baseId: string | null, signal?: AbortSignal): Promise<void>;
+  /** Holds every later request of that base (null: of the user) for `ms`, e.g. after a 429. */
+  pause(baseId: string | null, ms: number): void;
+  /** Spacing between sends, in ms. */
+  readonly intervals: { base: number; user: number };
+}
+
+export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter {
+  const margin = 1 + (options.margin ?? 0.025);
+  const baseInterval = (1000 / (options.perBaseRps ?? 5)) * margin;
+  const userInterval = (1000 / (options.perUserRps ?? 50)) * margin;
+  const now = options.now ?? (() => performance.now());
+  const user = newLane(userInterval);
+  const bases = new Map<string, Lane>();
+
+  const laneFor = (baseId: string | null): Lane | undefined => {
+    if (baseId === null) return undefined;
+    let lane = bases.get(baseId);
+    if (!lane) bases.set(baseId, (lane = newLane(baseInterval)));
+    return lane;
+  };
+
+  async function acquire(baseId: string | null, signal?: AbortSignal): Promise<void> {
+    const lanes = [laneFor(baseId), user].filter((l): l is Lane => l !== undefined);
+    // Rounds repeat only when a pause() arrived while we waited for our slot.
+    for (let round = 0; round < 100; round++) {
+      signal?.throwIfAborted();
+      const start = now();
+      for (const lane of lanes) prune(lane, start);
+      const slot = earliestCommonSlot(lanes, start);
+      for (const lane of lanes) insert(lane, slot);
+      try {
+        for (let wait = slot - now(); wait > 0; wait = slot - now()) await sleep(Math.ceil(wait), signal);
+      } catch (error) {
+        for (const lane of lanes) remove(lane, slot); // an unused slot only widens the gaps: safe
+        throw error;
+      }
+      if (lanes.every((lane) => lane.pausedUntil <= now())) return;
+      for (const lane of lanes) remove(lane, slot);
+    }
+    throw new Error("rate limiter: paused too many times in a row");
+  }
+
+  function pause(baseId: string | null, ms: number): void {
+    const lane = laneFor(baseId) ?? user;
+    lane.pausedUntil = Math.max(lane.pausedUntil, now() + ms);
+  }
+
+  return { acquire, pause, intervals: { base: baseInterval, user: userInterval } };
+}
+
+// --- internal ---
+
+interface Lane {
+  interval: number;
+  /** Reserved send times, ascending; past ones are kept for one interval since they still constrain. */
+  slots: number[];
+  pausedUntil: number;
+}
+
+function newLane(interval: number): Lane {
+  return { interval, slots: [], pausedUntil: 0 };
+}
+
+/** The earliest time >= t that is at least one interval away from every reservation in every lane. */
+function earliestCommonSlot(lanes: Lane[], t: number): number {
+  // Each pass moves t forward past at least one reservation, so it ends within sum(slots) passes.
+  for (let pass = 0; pass < 10_000; pass++) {
+    let moved = false;
+    for (const lane of lanes) {
+      const fitted = fit(lane, t);
+      if (fitted !== t) (t = fitted), (moved = true);
+    }
+    if (!moved) return t;
+  }
+  return t;
+}
+
+/** First gap in one lane at or after t (a lane may have free gaps between later reservations). */
+function fit(lane: Lane, t: number): number {
+  t = Math.max(t, lane.pausedUntil);
+  for (const slot of lane.slots) {
+    if (slot + lane.interval <= t) continue;
+    if (slot >= t + lane.interval) break;
+    t = slot + lane.interval;
+  }
+  return t;
+}
+
+function prune(lane: Lane, now: number): void {
+  let stale = 0;
+  while (stale < lane.slots.length && (lane.slots[stale] ?? 0) + lane.interval <= now) stale++;
+  if (stale > 0) lane.slots.splice(0, stale);
+}
+
+function insert(lane: Lane, slot: number): void {
+  let i = lane.slots.length;
+  while (i > 0 && (lane.slots[i - 1] ?? 0) > slot) i--;
+  lane.slots.splice(i, 0, slot);
+}
+
+function remove(lane: Lane, slot: number): void {
+  const i = lane.slots.indexOf(slot);
+  if (i >= 0) lane.slots.splice(i, 1);
+}
