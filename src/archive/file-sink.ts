@@ -1,0 +1,94 @@
+// A zip sink over a local file: buffers small writes, fsyncs on close, and can remove what it wrote.
+import { open, rm, type FileHandle } from "node:fs/promises";
+import { AirbackupError } from "../errors.ts";
+import type { ZipSink } from "./zip-writer.ts";
+
+export interface FileSink extends ZipSink {
+  readonly path: string;
+  /** Flushes, fsyncs and closes the file. */
+  close(): Promise<void>;
+  /** Closes (if open) and removes the file; never throws. */
+  remove(): Promise<void>;
+}
+
+const BUFFER_BYTES = 1024 * 1024;
+
+/** Creates (or truncates) `path` with `mode` (default 0600) and returns a sink writing to it. */
+export async function createFileSink(path: string, mode = 0o600): Promise<FileSink> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(path, "w", mode);
+    await handle.chmod(mode); // open's mode is filtered by the umask; the archive must be exactly `mode`
+  } catch (error) {
+    await handle?.close().catch(() => {});
+    throw ioError(`cannot create ${path}`, error);
+  }
+  const file = handle;
+  let buffer = new Uint8Array(BUFFER_BYTES);
+  let used = 0;
+  let closed = false;
+
+  async function writeAll(bytes: Uint8Array): Promise<void> {
+    try {
+      for (let at = 0; at < bytes.length; ) at += (await file.write(bytes, at, bytes.length - at)).bytesWritten;
+    } catch (error) {
+      throw ioError(`cannot write ${path}`, error);
+    }
+  }
+  async function drain(): Promise<void> {
+    if (used === 0) return;
+    const full = buffer.subarray(0, used);
+    buffer = new Uint8Array(BUFFER_BYTES); // the old buffer may still be referenced by a pending write
+    used = 0;
+    await writeAll(full);
+  }
+
+  return {
+    path,
+    async write(chunk) {
+      if (closed) throw new Error(`${path} is closed`);
+      if (used + chunk.length > BUFFER_BYTES) await drain();
+      if (chunk.length >= BUFFER_BYTES) return writeAll(chunk);
+      buffer.set(chunk, used);
+      used += chunk.length;
+    },
+    async close() {
+      if (closed) return;
+      await drain();
+      closed = true;
+      try {
+        await file.sync();
+      } catch (error) {
+        throw ioError(`cannot fsync ${path}`, error);
+      } finally {
+        await file.close();
+      }
+    },
+    async remove() {
+      if (!closed) {
+        closed = true;
+        await file.close().catch(() => {});
+      }
+      await rm(path, { force: true }).catch(() => {});
+    },
+  };
+}
+
+/** fsyncs a directory so a rename inside it survives a crash (a no-op where directories cannot be opened). */
+export async function syncDirectory(dir: string): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(dir, "r");
+    await handle.sync();
+  } catch {
+    // Windows cannot open a directory; the rename is still atomic there.
+  } finally {
+    await handle?.close().catch(() => {});
+  }
+}
+
+// --- internal ---
+
+function ioError(message: string, cause: unknown): AirbackupError {
+  return new AirbackupError("IO", `${message}: ${(cause as Error).message ?? String(cause)}`, { cause });
+}

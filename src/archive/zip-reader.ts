@@ -1,0 +1,110 @@
+// Reads a zip without trusting it: the directory is found from the end and checked, and each entry is
+// streamed in bounded chunks, inflated no further than its declared size, its CRC-32 and size checked.
+import { Inflate } from "fflate";
+import { AirbackupError } from "../errors.ts";
+import { crc32 } from "./crc32.ts";
+import { decodeName, readCentralDirectory, type ZipEntry } from "./zip-directory.ts";
+import { openRandomAccessFile } from "./random-access-file.ts";
+import { FLAG_ENCRYPTED, FLAG_UTF8, LOCAL_FILE_HEADER_SIGNATURE, LOCAL_FILE_HEADER_SIZE, METHOD_DEFLATE, METHOD_STORED } from "./zip-records.ts";
+
+export type { ZipEntry } from "./zip-directory.ts";
+
+export interface ZipArchive {
+  readonly path: string;
+  /** File size in bytes. */
+  readonly size: number;
+  /** Entries in central directory order. */
+  readonly entries: readonly ZipEntry[];
+  entry(name: string): ZipEntry | undefined;
+  /** The entry's uncompressed bytes in chunks; throws ARCHIVE_CORRUPT as soon as anything does not add up. */
+  readEntry(entry: ZipEntry): AsyncIterable<Uint8Array>;
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Compressed bytes read from disk at a time. */
+const READ_BYTES = 1024 * 1024;
+/** Compressed bytes handed to the inflater at a time: bounds one step's output (deflate expands at most ~1032x). */
+const INFLATE_STEP = 32 * 1024;
+
+export async function openZip(path: string): Promise<ZipArchive> {
+  const file = await openRandomAccessFile(path);
+  let directory;
+  try {
+    directory = await readCentralDirectory(file, path);
+  } catch (error) {
+    await file.close();
+    throw error;
+  }
+  const { entries, offset: cdOffset } = directory;
+  const byName = new Map(entries.map((e) => [e.name, e]));
+
+  async function* readEntry(entry: ZipEntry): AsyncIterable<Uint8Array> {
+    const corrupt = (message: string, cause?: unknown) => new AirbackupError("ARCHIVE_CORRUPT", `${path}: ${entry.name}: ${message}`, { cause });
+    if (entry.flags & FLAG_ENCRYPTED) throw corrupt("is encrypted (not supported)");
+    if (entry.method !== METHOD_STORED && entry.method !== METHOD_DEFLATE) throw corrupt(`uses compression method ${entry.method} (only stored and deflate are supported)`);
+    if (entry.method === METHOD_STORED && entry.compressedSize !== entry.size) throw corrupt("stored entry with different compressed and uncompressed sizes");
+    const header = new DataView((await file.read(entry.localHeaderOffset, LOCAL_FILE_HEADER_SIZE)).buffer);
+    if (header.getUint32(0, true) !== LOCAL_FILE_HEADER_SIGNATURE) throw corrupt("local header is damaged (bad signature)");
+    if (header.getUint16(8, true) !== entry.method) throw corrupt("local header and central directory disagree on the compression method");
+    const nameLength = header.getUint16(26, true);
+    const localName = await file.read(entry.localHeaderOffset + LOCAL_FILE_HEADER_SIZE, nameLength);
+    if (decodeName(localName, (header.getUint16(6, true) & FLAG_UTF8) !== 0) !== entry.name) {
+      throw corrupt("local header names a different file than the central directory");
+    }
+    const dataStart = entry.localHeaderOffset + LOCAL_FILE_HEADER_SIZE + nameLength + header.getUint16(28, true);
+    if (dataStart + entry.compressedSize > cdOffset) throw corrupt("data runs into the central directory");
+
+    let crc = 0;
+    let produced = 0;
+    const check = (chunk: Uint8Array) => {
+      produced += chunk.length;
+      if (produced > entry.size) throw corrupt(`inflates beyond its declared size of ${entry.size} bytes (damaged, or a zip bomb); refused`);
+      crc = crc32(chunk, crc);
+    };
+    const pending: Uint8Array[] = [];
+    const inflater = entry.method === METHOD_DEFLATE ? new Inflate((out) => pending.push(out)) : undefined;
+    const end = dataStart + entry.compressedSize;
+    if (entry.compressedSize === 0 && inflater) throw corrupt("deflated entry with no compressed data");
+    for (let at = dataStart; at < end; ) {
+      const chunk = await file.read(at, Math.min(READ_BYTES, end - at));
+      at += chunk.length;
+      if (!inflater) {
+        check(chunk);
+        yield chunk;
+        continue;
+      }
+      for (let step = 0; step < chunk.length; step += INFLATE_STEP) {
+        const piece = chunk.subarray(step, step + INFLATE_STEP);
+        try {
+          inflater.push(piece, at >= end && step + INFLATE_STEP >= chunk.length);
+        } catch (error) {
+          throw corrupt(`deflate data is damaged (${(error as Error).message})`, error);
+        }
+        for (const out of pending.splice(0)) {
+          if (out.length === 0) continue;
+          check(out);
+          yield out;
+        }
+      }
+    }
+    if (produced !== entry.size) throw corrupt(`is ${produced} bytes, the central directory says ${entry.size}`);
+    if (crc >>> 0 !== entry.crc32) throw corrupt(`CRC-32 mismatch (data is damaged): got ${hex(crc)}, expected ${hex(entry.crc32)}`);
+  }
+
+  return {
+    path,
+    size: file.size,
+    entries,
+    entry: (name) => byName.get(name),
+    readEntry,
+    close: () => file.close(),
+    [Symbol.asyncDispose]: () => file.close(),
+  };
+}
+
+// --- internal ---
+
+function hex(n: number): string {
+  return (n >>> 0).toString(16).padStart(8, "0");
+}
