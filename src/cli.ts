@@ -11,6 +11,7 @@ export const VERSION: string = pkg.version;
 const main = defineCommand({
   meta: { name: "airbackup", version: pkg.version, description: pkg.description },
   subCommands: {
+    backup: () => import("./commands/backup.ts").then((m) => guard(m.default)),
     bases: () => import("./commands/bases.ts").then((m) => guard(m.default)),
     init: () => import("./commands/init.ts").then((m) => guard(m.default)),
   },
