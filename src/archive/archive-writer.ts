@@ -1,0 +1,218 @@
+// Writes one format-1 archive: entries stream into `<final>.partial` (mode 0600); finish() adds
+// manifest.json last, fsyncs, verifies, then renames. Any failure removes the partial file.
+import { rename } from "node:fs/promises";
+import { dirname } from "node:path";
+import { AirbackupError } from "../errors.ts";
+import { createFileSink, syncDirectory, type FileSink } from "./file-sink.ts";
+import { ATTACHMENT_INDEX_PATH, attachmentPath, commentsPath, FORMAT_VERSION, MANIFEST_PATH, SCHEMA_PATH, tablePath } from "./layout.ts";
+import type { Manifest } from "./manifest.ts";
+import { verifyArchive } from "./verify.ts";
+import { createZipWriter, type ZipEntryData, type ZipEntryResult, type ZipWriter } from "./zip-writer.ts";
+
+export interface ArchiveOptions {
+  tool: { name: string; version: string };
+  base: { id: string; name: string };
+  startedAt: Date;
+  /** Modification time of every entry (default: when each is written). */
+  now?: Date;
+  forceZip64?: boolean;
+}
+
+export interface FinishOptions {
+  warnings: readonly string[];
+  finishedAt: Date;
+  apiCalls?: number;
+}
+
+/** A page of JSONL lines: each item is a value to serialize, or a string already holding one line of JSON. */
+export type Lines = AsyncIterable<readonly unknown[]> | readonly unknown[];
+
+export interface ArchiveWriter {
+  readonly finalPath: string;
+  readonly partialPath: string;
+  /** schema.json: the Meta API's tables response. A string is written as-is. */
+  writeSchema(schema: unknown): Promise<void>;
+  /** tables/<id>.jsonl from pages of records; returns the record count. */
+  writeTable(table: { id: string; name: string }, pages: AsyncIterable<readonly unknown[]>): Promise<number>;
+  /** tables/<id>.jsonl from a spooled JSONL file holding `records` lines (checked). */
+  addTableFile(table: { id: string; name: string }, path: string, records: number): Promise<void>;
+  hasAttachment(sha256: string): boolean;
+  /** attachments/<sha256>; false (and nothing written) if that hash is already stored. The bytes must hash to `sha256`. */
+  addAttachment(sha256: string, data: ZipEntryData, options?: { contentType?: string }): Promise<boolean>;
+  addAttachmentFile(sha256: string, path: string, contentType?: string): Promise<boolean>;
+  /** attachments.jsonl: `{id, sha256, filename, type, size, table, record, field}` lines; each sha256 must be stored already. */
+  writeAttachmentIndex(lines: Lines): Promise<number>;
+  /** comments/<tableId>.jsonl: `{record, comments}` lines; returns the line count. */
+  writeComments(tableId: string, lines: Lines): Promise<number>;
+  /** Writes manifest.json and the central directory, fsyncs, verifies, renames; returns the final path. */
+  finish(options: FinishOptions): Promise<string>;
+  /** Removes the partial file; safe to call at any time, any number of times. */
+  abort(): Promise<void>;
+  // Names the backup use case calls.
+  addSchema(schema: unknown): Promise<void>;
+  addAttachmentIndex(lines: Lines): Promise<number>;
+  addComments(tableId: string, lines: Lines): Promise<number>;
+}
+
+export async function createArchive(finalPath: string, options: ArchiveOptions): Promise<ArchiveWriter> {
+  const partialPath = `${finalPath}.partial`;
+  const sink: FileSink = await createFileSink(partialPath, 0o600);
+  const zip: ZipWriter = createZipWriter(sink, { forceZip64: options.forceZip64, now: options.now });
+  const entries: Record<string, string> = {};
+  const tables: Manifest["tables"] = [];
+  const comments: NonNullable<Manifest["comments"]> = [];
+  const stored = new Set<string>();
+  const attachments = { count: 0, files: 0, bytes: 0, path: ATTACHMENT_INDEX_PATH };
+  let indexWritten = false;
+  let state: "open" | "finished" | "aborted" = "open";
+  let tail: Promise<unknown> = Promise.resolve();
+
+  /** One operation at a time, in call order; a failure aborts the archive. */
+  function serial<T>(task: () => Promise<T>): Promise<T> {
+    const result = tail.then(async () => {
+      if (state !== "open") throw new Error(`archive ${finalPath} is ${state}`);
+      try {
+        return await task();
+      } catch (error) {
+        await abort();
+        throw error;
+      }
+    });
+    tail = result.catch(() => {});
+    return result;
+  }
+
+  async function add(name: string, data: ZipEntryData, contentType?: string): Promise<ZipEntryResult> {
+    const result = await zip.addEntry(name, data, { contentType });
+    entries[name] = result.sha256;
+    return result;
+  }
+
+  async function abort(): Promise<void> {
+    if (state === "finished") return;
+    state = "aborted";
+    await sink.remove();
+  }
+
+  const writer: ArchiveWriter = {
+    finalPath,
+    partialPath,
+    writeSchema: (schema) => serial(async () => void (await add(SCHEMA_PATH, typeof schema === "string" ? schema : JSON.stringify(schema), "application/json"))),
+    writeTable: (table, pages) =>
+      serial(async () => {
+        const counter = { lines: 0 };
+        const path = tablePath(table.id);
+        const { sha256 } = await add(path, jsonl(pages, counter), "application/x-ndjson");
+        tables.push({ id: table.id, name: table.name, records: counter.lines, path, sha256 });
+        return counter.lines;
+      }),
+    addTableFile: (table, file, records) =>
+      serial(async () => {
+        const counter = { lines: 0 };
+        const path = tablePath(table.id);
+        const { sha256 } = await add(path, countLines(Bun.file(file).stream(), counter), "application/x-ndjson");
+        if (counter.lines !== records) throw new Error(`${file} holds ${counter.lines} lines, expected ${records} records`);
+        tables.push({ id: table.id, name: table.name, records, path, sha256 });
+      }),
+    hasAttachment: (sha256) => stored.has(sha256),
+    addAttachment: (sha256, data, o = {}) =>
+      serial(async () => {
+        if (stored.has(sha256)) return false;
+        const result = await add(attachmentPath(sha256), data, o.contentType);
+        if (result.sha256 !== sha256) throw new Error(`attachment bytes hash to ${result.sha256}, not ${sha256}`);
+        stored.add(sha256);
+        attachments.files++;
+        attachments.bytes += result.size;
+        return true;
+      }),
+    addAttachmentFile: (sha256, path, contentType) => writer.addAttachment(sha256, Bun.file(path), { contentType }),
+    writeAttachmentIndex: (lines) =>
+      serial(async () => {
+        if (indexWritten) throw new Error("attachments.jsonl was already written");
+        const counter = { lines: 0 };
+        const check = (line: unknown) => {
+          const sha256 = (typeof line === "string" ? JSON.parse(line) : line)?.sha256;
+          if (typeof sha256 !== "string" || !stored.has(sha256)) throw new Error(`attachments.jsonl line refers to a file not in the archive: ${String(sha256)}`);
+        };
+        await add(ATTACHMENT_INDEX_PATH, jsonl(lines, counter, check), "application/x-ndjson");
+        indexWritten = true;
+        attachments.count = counter.lines;
+        return counter.lines;
+      }),
+    writeComments: (tableId, lines) =>
+      serial(async () => {
+        const counter = { lines: 0 };
+        const path = commentsPath(tableId);
+        await add(path, jsonl(lines, counter), "application/x-ndjson");
+        comments.push({ table: tableId, records: counter.lines, path });
+        return counter.lines;
+      }),
+    finish: (o) =>
+      serial(async () => {
+        if (!indexWritten) {
+          await add(ATTACHMENT_INDEX_PATH, "", "application/x-ndjson");
+          indexWritten = true;
+        }
+        const manifest: Manifest = {
+          format: FORMAT_VERSION,
+          tool: options.tool,
+          startedAt: options.startedAt.toISOString(),
+          finishedAt: o.finishedAt.toISOString(),
+          base: options.base,
+          tables,
+          attachments,
+          ...(comments.length > 0 ? { comments } : {}),
+          warnings: [...o.warnings],
+          ...(o.apiCalls !== undefined ? { apiCalls: o.apiCalls } : {}),
+          entries: { ...entries },
+        };
+        await zip.addEntry(MANIFEST_PATH, `${JSON.stringify(manifest, null, 2)}\n`, { contentType: "application/json" });
+        await zip.finish();
+        await sink.close();
+        const report = await verifyArchive(partialPath);
+        if (!report.ok) {
+          throw new AirbackupError("ARCHIVE_CORRUPT", `the archive just written failed verification: ${report.problems[0]}`, {
+            hint: "check the disk (space, errors) and run the backup again",
+          });
+        }
+        await rename(partialPath, finalPath);
+        state = "finished";
+        await syncDirectory(dirname(finalPath));
+        return finalPath;
+      }),
+    abort, // at once, not queued: an operation stuck on its input must not keep the partial file alive
+    addSchema: (schema) => writer.writeSchema(schema),
+    addAttachmentIndex: (lines) => writer.writeAttachmentIndex(lines),
+    addComments: (tableId, lines) => writer.writeComments(tableId, lines),
+  };
+  return writer;
+}
+
+/** The name the backup use case imports. */
+export const openArchiveWriter = createArchive;
+
+// --- internal ---
+
+async function* jsonl(source: Lines, counter: { lines: number }, check?: (line: unknown) => void): AsyncIterable<Uint8Array> {
+  const encoder = new TextEncoder();
+  const pages: AsyncIterable<readonly unknown[]> | Iterable<readonly unknown[]> = Array.isArray(source) ? [source] : (source as AsyncIterable<readonly unknown[]>);
+  for await (const page of pages) {
+    if (page.length === 0) continue;
+    let text = "";
+    for (const line of page) {
+      const serialized = typeof line === "string" ? line : JSON.stringify(line);
+      if (serialized === undefined || serialized.includes("\n")) throw new Error("a JSONL line must be one line of JSON");
+      check?.(line);
+      text += `${serialized}\n`;
+    }
+    counter.lines += page.length;
+    yield encoder.encode(text);
+  }
+}
+
+async function* countLines(stream: ReadableStream<Uint8Array>, counter: { lines: number }): AsyncIterable<Uint8Array> {
+  for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
+    for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) counter.lines++;
+    yield chunk;
+  }
+}
