@@ -165,4 +165,3 @@ describe("compressibility rule", () => {
     test(`${label}: ${expected ? "deflate" : "store"}`, () => expect(shouldDeflate(type, bytes)).toBe(expected));
   }
 });
-});
