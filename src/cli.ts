@@ -14,6 +14,7 @@ const main = defineCommand({
     backup: () => import("./commands/backup.ts").then((m) => guard(m.default)),
     bases: () => import("./commands/bases.ts").then((m) => guard(m.default)),
     init: () => import("./commands/init.ts").then((m) => guard(m.default)),
+    restore: () => import("./commands/restore.ts").then((m) => guard(m.default)),
   },
 });
 

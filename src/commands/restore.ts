@@ -1,0 +1,73 @@
+// `airbackup restore ARCHIVE --base APP | --workspace WSP`: tables, fields, records, links and files back
+// into a base. The report goes to stderr (or as JSON on stdout with --json); exit 3 when anything was skipped.
+import { defineCommand } from "citty";
+import pkg from "../../package.json" with { type: "json" };
+import { loadConfig, resolveAirtable } from "../config/load.ts";
+import { AirbackupError, EXIT } from "../errors.ts";
+import { configureLog } from "../log.ts";
+import { formatReport, hasSkips } from "../restore/report.ts";
+import { runRestore } from "../restore/run.ts";
+import { shutdownSignal } from "../shutdown.ts";
+import { commonArgs } from "./args.ts";
+
+export default defineCommand({
+  meta: { name: "restore", description: "Restore an archive into a base: tables, fields, records, links and attachments" },
+  args: {
+    ...commonArgs,
+    archive: { type: "positional", required: true, description: "The archive (.zip) to restore" },
+    base: { type: "string", alias: "b", description: "Target base id (normally an empty base the token can edit)" },
+    workspace: { type: "string", alias: "w", description: "Create a new base in this workspace instead" },
+    table: { type: "string", alias: "t", description: "Only this archived table, by name or id (repeatable)" },
+    attachments: { type: "string", default: "auto", description: "auto|upload|s3|skip (default auto: upload files up to 5 MB, report larger ones)" },
+    dryRun: { type: "boolean", description: "Print the plan and write nothing" },
+    append: { type: "boolean", description: "Also add records to target tables that already hold records" },
+    typecast: { type: "boolean", description: "Let Airtable convert values (off: values are written exactly as backed up)" },
+  },
+  async run({ args, rawArgs }) {
+    const log = configureLog({ quiet: args.quiet, verbose: args.verbose, json: args.json });
+    const mode = args.attachments;
+    if (mode === "s3") throw new AirbackupError("USAGE", "S3 staging is not available yet", { hint: "use --attachments auto (files over 5 MB are reported) or skip" });
+    if (mode !== "auto" && mode !== "upload" && mode !== "skip") throw new AirbackupError("USAGE", `--attachments ${mode}: expected auto, upload, s3 or skip`);
+    if (Boolean(args.base) === Boolean(args.workspace)) throw new AirbackupError("USAGE", "give exactly one of --base APP or --workspace WSP");
+    if (args.base && !/^app[A-Za-z0-9]{14}$/.test(args.base)) throw new AirbackupError("USAGE", `--base ${args.base}: expected a base id like appXXXXXXXXXXXXXX`);
+    if (args.workspace && !/^wsp[A-Za-z0-9]{8,}$/.test(args.workspace)) throw new AirbackupError("USAGE", `--workspace ${args.workspace}: expected a workspace id like wspXXXXXXXXXXXXXX`);
+    if (!(await Bun.file(args.archive).exists())) throw new AirbackupError("USAGE", `${args.archive}: no such archive`);
+    const { config } = await loadConfig(args.config);
+
+    const report = await runRestore({
+      archive: args.archive,
+      airtable: resolveAirtable(config),
+      target: args.base ? { baseId: args.base } : { workspaceId: args.workspace! },
+      tables: repeated(rawArgs, "--table", "-t"),
+      attachments: mode,
+      dryRun: args.dryRun === true,
+      append: args.append === true,
+      typecast: args.typecast === true,
+      userAgent: `airbackup/${pkg.version}`,
+      signal: shutdownSignal,
+      onEvent: (event) => {
+        if (event.type === "step") log.info(event.message);
+        else if (event.type === "records") log.debug(`${event.table}: ${event.done}/${event.total} records`);
+        else if (event.type === "skip") log.warn(event.message);
+        else log.debug(event.message);
+      },
+    });
+    if (args.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    else process.stderr.write(`${formatReport(report).join("\n")}\n`);
+    process.exitCode = !report.dryRun && hasSkips(report) ? EXIT.warnings : EXIT.ok;
+  },
+});
+
+// --- internal ---
+
+/** citty keeps only the last value of a repeated flag; read every occurrence from the raw arguments. */
+function repeated(rawArgs: string[], long: string, short: string): string[] {
+  const values: string[] = [];
+  for (let i = 0; i < rawArgs.length; i++) {
+    const arg = rawArgs[i]!;
+    if (arg === "--") break;
+    if ((arg === long || arg === short) && rawArgs[i + 1] !== undefined) values.push(rawArgs[++i]!);
+    else if (arg.startsWith(`${long}=`)) values.push(arg.slice(long.length + 1));
+  }
+  return values;
+}

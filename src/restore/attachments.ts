@@ -1,0 +1,98 @@
+// Third pass: attachment files from the archive into their cells through the upload endpoint (≤ 5 MB,
+// filename and content type kept), in cell order. Larger files need S3 staging, which does not exist
+// yet: they are reported as skipped. An upload is not idempotent, so a journal `att-pending` entry
+// records the cell's length before each upload; after a lost answer (or on resume) the record is read
+// back and the upload counts as done when the cell grew.
+import { AmbiguousWriteError } from "../airtable/errors.ts";
+import { getRecord } from "../airtable/read.ts";
+import { uploadAttachment } from "../airtable/write.ts";
+import { throwIfInterrupted } from "../shutdown.ts";
+import type { ArchivedAttachment } from "./archive-source.ts";
+import { isRefusal, refusalReason, type RestoreContext } from "./context.ts";
+
+export const MAX_UPLOAD_BYTES = 5 * 1024 * 1024;
+
+export type AttachmentMode = "auto" | "upload" | "skip";
+
+/** Where an archived attachment field goes: archived table id + field name -> target table and field id. */
+export type AttachmentTargets = Map<string, { tableName: string; tableId: string; fieldId: string }>;
+
+export function attachmentKey(a: Pick<ArchivedAttachment, "table" | "record" | "field" | "id">): string {
+  return `${a.table}/${a.record}/${a.field}/${a.id}`;
+}
+
+export async function restoreAttachments(ctx: RestoreContext, targets: AttachmentTargets, mode: AttachmentMode): Promise<void> {
+  const { state } = ctx.journal;
+  const perCell = new Map<string, number>(); // new record/field -> items uploaded so far (cell length)
+  for (const a of state.attachments.entries()) if (a[1].id) bump(perCell, cellOf(a[0]));
+  for await (const att of ctx.source.attachments()) {
+    const target = targets.get(`${att.table}/${att.field}`);
+    if (!target) continue; // table or field not restored
+    const key = attachmentKey(att);
+    if (state.attachments.has(key)) continue;
+    const recordId = state.records.get(att.table)?.get(att.record);
+    const where = `${target.tableName}/${att.record}/${att.field}: ${att.filename}`;
+    const skip = (reason: string) => {
+      ctx.journal.append({ t: "att", key, skipped: reason });
+      ctx.onEvent({ type: "skip", message: `${where}: ${reason}` });
+    };
+    if (!recordId) continue; // the record was not restored (reported already)
+    if (mode === "skip") continue;
+    if (!att.sha256) {
+      skip("file not in the archive (it could not be downloaded at backup time)");
+      continue;
+    }
+    if (att.size > MAX_UPLOAD_BYTES) {
+      skip(`${(att.size / 1e6).toFixed(1)} MB is over the 5 MB upload limit; S3 staging is not available yet`);
+      continue;
+    }
+    throwIfInterrupted(ctx.signal);
+    const cell = cellOf(key);
+    const before = perCell.get(cell) ?? 0;
+    if (state.attachmentPending.has(key)) {
+      const landed = await settled(ctx, target, recordId, state.attachmentPending.get(key)!);
+      if (landed) {
+        ctx.journal.append({ t: "att", key, id: landed });
+        bump(perCell, cell);
+        continue;
+      }
+    }
+    const bytes = await ctx.source.fileBytes(att.sha256);
+    for (let attempt = 0; ; attempt++) {
+      ctx.journal.append({ t: "att-pending", key, before });
+      try {
+        const res = await uploadAttachment(ctx.client, ctx.baseId, recordId, target.fieldId, { contentType: att.type || "application/octet-stream", filename: att.filename, bytes }, { signal: ctx.signal });
+        const items = Object.values(res.fields)[0] ?? [];
+        ctx.journal.append({ t: "att", key, id: items.at(-1)?.id ?? "" });
+        bump(perCell, cell);
+      } catch (error) {
+        if (isRefusal(error)) skip(`upload refused: ${refusalReason(error)}`);
+        else if (!(error instanceof AmbiguousWriteError) || attempt >= 5) throw error;
+        else {
+          const landed = await settled(ctx, target, recordId, before);
+          if (!landed) continue; // it never arrived: upload again
+          ctx.journal.append({ t: "att", key, id: landed });
+          bump(perCell, cell);
+        }
+      }
+      break;
+    }
+  }
+}
+
+// --- internal ---
+
+/** The id of the attachment an unconfirmed upload added, if the cell now holds more than `before` items. */
+async function settled(ctx: RestoreContext, target: { tableId: string; fieldId: string }, recordId: string, before: number): Promise<string | undefined> {
+  const record = await getRecord(ctx.client, ctx.baseId, target.tableId, recordId, { returnFieldsByFieldId: true, signal: ctx.signal });
+  const cell = record.fields[target.fieldId];
+  return Array.isArray(cell) && cell.length > before ? String((cell.at(-1) as { id?: unknown }).id ?? "") : undefined;
+}
+
+function cellOf(key: string): string {
+  return key.slice(0, key.lastIndexOf("/"));
+}
+
+function bump(map: Map<string, number>, key: string): void {
+  map.set(key, (map.get(key) ?? 0) + 1);
+}

@@ -1,0 +1,143 @@
+// The restore journal: `<archive>.restore-<targetBaseId>.journal.jsonl` next to the archive, append-only
+// JSON lines, fsynced after every append. It holds the old->new ids of tables, fields and records and the
+// progress of links and attachments, so that running the same restore again resumes without duplicating.
+// An entry is appended only once Airtable answered, except `pending`, written BEFORE a create is sent:
+// it names the batch's records and the hash of what is sent, so a lost answer can be reconciled later.
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from "node:fs";
+import { AirbackupError } from "../errors.ts";
+
+export type JournalEntry =
+  | { t: "start"; at: string; archiveBase: string; archiveStartedAt: string; base: string }
+  | { t: "table"; old: string; new: string; name: string }
+  | { t: "field"; table: string; old: string; new: string; inverse?: { table: string; id: string } }
+  | { t: "pending"; table: string; at: string; items: { old: string; hash: string }[] }
+  | { t: "created"; table: string; pairs: [string, string][] }
+  | { t: "skipped"; table: string; record: string; field: string; reason: string }
+  | { t: "failed"; table: string; record: string; reason: string }
+  | { t: "links"; table: string; records: string[]; dropped?: { record: string; field: string; missing: string[] }[] }
+  | { t: "att-pending"; key: string; before: number }
+  | { t: "att"; key: string; id?: string; skipped?: string }
+  | { t: "done"; at: string };
+
+/** What a journal says, replayed. Keys of the maps are ARCHIVED ids. */
+export interface JournalState {
+  tables: Map<string, string>;
+  fields: Map<string, { id: string; inverse?: { table: string; id: string } }>;
+  /** archived table id -> archived record id -> new record id */
+  records: Map<string, Map<string, string>>;
+  /** archived table id -> the last create sent and not confirmed */
+  pending: Map<string, { at: string; items: { old: string; hash: string }[] }>;
+  skipped: { table: string; record: string; field: string; reason: string }[];
+  failed: { table: string; record: string; reason: string }[];
+  linksDone: Map<string, Set<string>>;
+  dropped: { table: string; record: string; field: string; missing: string[] }[];
+  /** attachment key (`table/record/field/index`) -> done (new attachment id, or why it was skipped) */
+  attachments: Map<string, { id?: string; skipped?: string }>;
+  /** attachment key -> cell length before an upload whose answer never came */
+  attachmentPending: Map<string, number>;
+  started: boolean;
+}
+
+export interface Journal {
+  readonly path: string;
+  readonly state: JournalState;
+  /** Appends entries and fsyncs; the state follows. */
+  append(...entries: JournalEntry[]): void;
+  close(): void;
+}
+
+export function journalPath(archivePath: string, baseId: string): string {
+  return `${archivePath}.restore-${baseId}.journal.jsonl`;
+}
+
+/** Opens (or creates) the journal and replays it. A torn last line (crash mid-write) is ignored. */
+export function openJournal(path: string): Journal {
+  const state = emptyState();
+  if (existsSync(path)) {
+    const lines = readFileSync(path, "utf8").split("\n");
+    lines.forEach((line, i) => {
+      if (!line.trim()) return;
+      let entry: JournalEntry;
+      try {
+        entry = JSON.parse(line) as JournalEntry;
+      } catch (error) {
+        if (i >= lines.length - 2) return; // the last line, cut short by a crash: it was never confirmed
+        throw new AirbackupError("IO", `${path}: line ${i + 1} is damaged`, { cause: error, hint: "move the journal away to start the restore afresh (records already created would be created again)" });
+      }
+      apply(state, entry);
+    });
+  }
+  let fd: number;
+  try {
+    fd = openSync(path, "a", 0o600);
+  } catch (error) {
+    throw new AirbackupError("IO", `cannot write the restore journal ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  return {
+    path,
+    state,
+    append(...entries) {
+      if (entries.length === 0) return;
+      writeSync(fd, entries.map((e) => `${JSON.stringify(e)}\n`).join(""));
+      fsyncSync(fd);
+      for (const e of entries) apply(state, e);
+    },
+    close: () => closeSync(fd),
+  };
+}
+
+// --- internal ---
+
+function emptyState(): JournalState {
+  return {
+    tables: new Map(), fields: new Map(), records: new Map(), pending: new Map(), skipped: [], failed: [],
+    linksDone: new Map(), dropped: [], attachments: new Map(), attachmentPending: new Map(), started: false,
+  };
+}
+
+function apply(s: JournalState, e: JournalEntry): void {
+  switch (e.t) {
+    case "start":
+      s.started = true;
+      return;
+    case "table":
+      s.tables.set(e.old, e.new);
+      return;
+    case "field":
+      s.fields.set(e.old, { id: e.new, ...(e.inverse ? { inverse: e.inverse } : {}) });
+      return;
+    case "pending":
+      s.pending.set(e.table, { at: e.at, items: e.items });
+      return;
+    case "created": {
+      const map = s.records.get(e.table) ?? new Map<string, string>();
+      for (const [old, id] of e.pairs) map.set(old, id);
+      s.records.set(e.table, map);
+      s.pending.delete(e.table);
+      return;
+    }
+    case "skipped":
+      s.skipped.push({ table: e.table, record: e.record, field: e.field, reason: e.reason });
+      return;
+    case "failed":
+      s.failed.push({ table: e.table, record: e.record, reason: e.reason });
+      s.pending.delete(e.table);
+      return;
+    case "links": {
+      const done = s.linksDone.get(e.table) ?? new Set<string>();
+      for (const r of e.records) done.add(r);
+      s.linksDone.set(e.table, done);
+      for (const d of e.dropped ?? []) s.dropped.push({ table: e.table, ...d });
+      return;
+    }
+    case "att-pending":
+      s.attachmentPending.set(e.key, e.before);
+      return;
+    case "att":
+      s.attachments.set(e.key, { ...(e.id ? { id: e.id } : {}), ...(e.skipped ? { skipped: e.skipped } : {}) });
+      s.attachmentPending.delete(e.key);
+      return;
+    case "done":
+      return;
+  }
+}

@@ -1,0 +1,149 @@
+// `restore` as a use case: plan against the target, then schema, records, links and attachments, each
+// step journaled so that running it again resumes. Returns the report; never prints.
+import { createAirtableClient } from "../airtable/client.ts";
+import { getBaseSchema, listRecordPages } from "../airtable/read.ts";
+import { createBase } from "../airtable/write.ts";
+import type { AirtableSettings } from "../config/load.ts";
+import { AirbackupError } from "../errors.ts";
+import { openArchiveSource, type ArchiveSource } from "./archive-source.ts";
+import { restoreAttachments, type AttachmentMode, type AttachmentTargets } from "./attachments.ts";
+import type { WritableField } from "./cells.ts";
+import type { RestoreContext, RestoreEvent, TableRun } from "./context.ts";
+import { journalPath, openJournal, type Journal } from "./journal.ts";
+import { restoreLinks, type LinkField } from "./links.ts";
+import { isFirstPassField, planRestore, type RestorePlan } from "./plan.ts";
+import { restoreRecords } from "./records.ts";
+import { buildTableReports, type RestoreReport } from "./report.ts";
+import { applySchema, newTableBody, recordTable, type TargetIds } from "./schema-apply.ts";
+
+export interface RestoreOptions {
+  archive: string;
+  airtable: AirtableSettings;
+  target: { baseId: string } | { workspaceId: string };
+  tables?: string[];
+  attachments: AttachmentMode;
+  dryRun?: boolean;
+  append?: boolean;
+  typecast?: boolean;
+  userAgent: string;
+  signal?: AbortSignal;
+  now?: Date;
+  onEvent?: (event: RestoreEvent) => void;
+}
+
+export async function runRestore(options: RestoreOptions): Promise<RestoreReport> {
+  const onEvent = options.onEvent ?? (() => {});
+  const client = createAirtableClient({ ...options.airtable, userAgent: options.userAgent, signal: options.signal,
+    onRetry: (i) => onEvent({ type: "retry", message: `retrying ${i.method} ${i.target} in ${Math.round(i.delayMs)} ms: ${i.reason}` }) });
+  const source = await openArchiveSource(options.archive);
+  try {
+    const existingBase = "baseId" in options.target ? options.target.baseId : null;
+    const targetTables = existingBase ? (await getBaseSchema(client, existingBase, { includeVisibleFieldIds: false, signal: options.signal })).tables : [];
+    let plan: RestorePlan;
+    try {
+      plan = planRestore(source.tables, targetTables, options.tables ?? []);
+    } catch (error) {
+      throw new AirbackupError("USAGE", `--table: ${(error as Error).message}`, { cause: error });
+    }
+    const counts = new Map(source.manifest.tables.map((t) => [t.id, t.records]));
+    const report = (baseId: string | null, journal: Journal | null, ids: Map<string, string>, created: boolean): RestoreReport => ({
+      archive: options.archive, baseId, baseCreated: created, dryRun: options.dryRun === true, journal: journal?.path ?? null,
+      tables: buildTableReports(plan, counts, journal?.state ?? null, ids), manualSteps: plan.manual, notes: plan.notes, apiCalls: client.calls,
+    });
+    if (options.dryRun) return report(existingBase, null, new Map(), false);
+
+    let baseId = existingBase;
+    let journal: Journal;
+    const ctxFor = (id: string, j: Journal): RestoreContext => ({ client, baseId: id, journal: j, source, typecast: options.typecast === true, signal: options.signal, onEvent });
+    if (baseId) {
+      journal = openJournal(journalPath(options.archive, baseId));
+      await refuseTablesWithRecords(ctxFor(baseId, journal), plan, options.append === true);
+    } else {
+      const first = plan.tables.find((t) => t.action === "create");
+      if (!first) throw new AirbackupError("USAGE", "nothing to restore: the archive has no tables");
+      const day = (options.now ?? new Date()).toISOString().slice(0, 10);
+      const name = `${source.manifest.base.name} (restored ${day})`;
+      onEvent({ type: "step", message: `creating base ${JSON.stringify(name)}` });
+      const created = await createBase(client, { name, workspaceId: (options.target as { workspaceId: string }).workspaceId, tables: [newTableBody(first)] }, { signal: options.signal });
+      baseId = created.id;
+      onEvent({ type: "step", message: `created base ${baseId}; to resume an interrupted restore, run again with --base ${baseId}` });
+      journal = openJournal(journalPath(options.archive, baseId));
+      recordTable(ctxFor(baseId, journal), first, created.tables[0]!);
+    }
+    try {
+      const ctx = ctxFor(baseId, journal);
+      if (!journal.state.started) {
+        journal.append({ t: "start", at: new Date().toISOString(), archiveBase: source.manifest.base.id, archiveStartedAt: source.manifest.startedAt, base: baseId });
+      }
+      const ids = await applySchema(ctx, plan, new Set(journal.state.tables.keys()));
+      const runs = tableRuns(plan, ids);
+      for (const run of runs) await restoreRecords(ctx, run, counts.get(run.oldId) ?? 0);
+      for (const run of runs) await restoreLinks(ctx, run, linkFields(plan, run.oldId, ids));
+      await restoreAttachments(ctx, attachmentTargets(plan, ids), options.attachments);
+      journal.append({ t: "done", at: new Date().toISOString() });
+      return report(baseId, journal, ids.tables, existingBase === null);
+    } finally {
+      journal.close();
+    }
+  } finally {
+    await source.close();
+  }
+}
+
+// --- internal ---
+
+/** Tables of the target that already hold records are not written to unless --append (or we made them). */
+async function refuseTablesWithRecords(ctx: RestoreContext, plan: RestorePlan, append: boolean): Promise<void> {
+  if (append) return;
+  for (const t of plan.tables) {
+    if (t.action !== "existing" || ctx.journal.state.tables.has(t.source.id) || ctx.journal.state.records.has(t.source.id)) continue;
+    for await (const page of listRecordPages(ctx.client, ctx.baseId, t.targetId!, { pageSize: 1, signal: ctx.signal })) {
+      if (page.length > 0) {
+        throw new AirbackupError("USAGE", `table ${t.source.name} of base ${ctx.baseId} already holds records`, {
+          hint: "restore into an empty base, pass --append to add the archived records to it, or leave the table out with -t",
+        });
+      }
+      break;
+    }
+  }
+}
+
+function tableRuns(plan: RestorePlan, ids: TargetIds): TableRun[] {
+  return plan.tables.map((t) => ({
+    oldId: t.source.id,
+    name: t.source.name,
+    newId: ids.tables.get(t.source.id)!,
+    fields: t.fields.filter(isFirstPassField).flatMap((f): WritableField[] => {
+      const key = ids.fields.get(f.source.id);
+      if (!key) return [];
+      const type = f.primaryAsText ? "singleLineText" : (f.target?.type ?? f.source.type);
+      return [{ name: f.source.name, key, type, ...(f.primaryAsText ? { asText: true } : {}) }];
+    }),
+  }));
+}
+
+/** Link fields written in the second pass: inverses are filled in by Airtable from their owner side. */
+function linkFields(plan: RestorePlan, tableId: string, ids: TargetIds): LinkField[] {
+  const table = plan.tables.find((t) => t.source.id === tableId)!;
+  return table.fields
+    .filter((f) => (f.action === "link" || f.action === "existing") && f.source.type === "multipleRecordLinks" && f.linkedTableId && ids.tables.has(f.linkedTableId))
+    .filter((f) => f.action === "link" || f.target?.type === "multipleRecordLinks")
+    .map((f) => ({ name: f.source.name, key: ids.fields.get(f.source.id)!, linkedTableId: f.linkedTableId! }));
+}
+
+function attachmentTargets(plan: RestorePlan, ids: TargetIds): AttachmentTargets {
+  const targets: AttachmentTargets = new Map();
+  for (const t of plan.tables) {
+    for (const f of t.fields) {
+      if (f.source.type !== "multipleAttachments" || !["with-table", "create", "existing"].includes(f.action)) continue;
+      const fieldId = ids.fields.get(f.source.id);
+      if (!fieldId || (f.target && f.target.type !== "multipleAttachments")) continue;
+      const target = { tableName: t.source.name, tableId: ids.tables.get(t.source.id)!, fieldId };
+      targets.set(`${t.source.id}/${f.source.name}`, target);
+      targets.set(`${t.source.id}/${f.source.id}`, target);
+    }
+  }
+  return targets;
+}
+
+export type { ArchiveSource };
