@@ -29,6 +29,12 @@ export interface AirtableClientOptions {
   rateLimitWaitMs?: number;
   /** 429s in a row for one request before giving up. Default 10. */
   maxRateLimitWaits?: number;
+  /**
+   * Reuse connections (default true). Bun's fetch silently resends a GET whose reused connection was
+   * reset, a request this client can neither count nor pace; false trades a handshake per request
+   * for exact counting and pacing when connections drop after the server has seen the request.
+   */
+  keepAlive?: boolean;
   /** Told about every retry and every 429 wait; never given the token. */
   onRetry?: (info: AirtableRetryInfo) => void;
 }
@@ -91,6 +97,7 @@ export function createAirtableClient(options: AirtableClientOptions): AirtableCl
     const signal = anySignal(options.signal, req.signal);
     const init = (): RequestInit => ({
       method: req.method,
+      keepalive: options.keepAlive ?? true,
       headers: req.body === undefined ? headers : { ...headers, "Content-Type": "application/json" },
       ...(req.body === undefined ? {} : { body: JSON.stringify(req.body) }),
     });
