@@ -15,12 +15,14 @@ export interface UrlSigner {
 export function createUrlSigner(ttlMs: number): UrlSigner {
   const secret = crypto.getRandomValues(new Uint8Array(32));
   let generation = 1;
+  let issued = 0; // makes every URL handed out distinct, like Airtable's fresh URLs per read
   let origin = "";
 
-  const sign = (attId: string, expires: number) =>
+  const sign = (attId: string, expires: string) =>
     new Bun.CryptoHasher("sha256", secret).update(`${generation}.${attId}.${expires}`).digest("base64url").slice(0, 32);
 
-  const url = (attId: string, kind: string, expires: number, filename: string) =>
+  // /v3/<kind>/<expires epoch ms>.<serial>/<att id>/<signature>/<filename>
+  const url = (attId: string, kind: string, expires: string, filename: string) =>
     `${origin}/v3/${kind}/${expires}/${attId}/${sign(attId, expires)}/${encodeURIComponent(filename)}`;
 
   return {
@@ -31,7 +33,7 @@ export function createUrlSigner(ttlMs: number): UrlSigner {
       generation++;
     },
     attachmentObject(att) {
-      const expires = Date.now() + ttlMs;
+      const expires = `${Date.now() + ttlMs}.${++issued}`;
       const object: Record<string, unknown> = {
         id: att.id,
         url: url(att.id, "u", expires, att.filename),
@@ -55,8 +57,8 @@ export function createUrlSigner(ttlMs: number): UrlSigner {
     verify(pathname) {
       const [, v3, kind, expires, attId, signature] = pathname.split("/");
       if (v3 !== "v3" || !kind || !expires || !attId || !signature) return undefined;
-      if (Number(expires) < Date.now()) return undefined;
-      return sign(attId, Number(expires)) === signature ? attId : undefined;
+      if (Number.parseInt(expires, 10) < Date.now()) return undefined;
+      return sign(attId, expires) === signature ? attId : undefined;
     },
   };
 }
