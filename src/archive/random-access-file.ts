@@ -18,7 +18,12 @@ export async function openRandomAccessFile(path: string, label = path): Promise<
     const message = code === "ENOENT" ? `${label}: no such file` : code === "EISDIR" ? `${label}: is a directory, not an archive` : `${label}: cannot open: ${(error as Error).message}`;
     throw new AirbackupError("IO", message, { cause: error });
   }
-  const size = (await handle.stat()).size;
+  const stat = await handle.stat();
+  if (!stat.isFile()) {
+    await handle.close();
+    throw new AirbackupError("IO", `${label}: ${stat.isDirectory() ? "is a directory" : "is not a regular file"}, not an archive`);
+  }
+  const size = stat.size;
   return {
     size,
     async read(offset, length) {

@@ -27,9 +27,9 @@ export async function verifyArchive(path: string): Promise<VerifyReport> {
   }
   try {
     const manifest = await readManifest(zip, problems);
-    if (!manifest) return { path, ok: false, problems };
+    // Without a manifest, every entry is still read in full so damage is reported too.
     await checkEntries(zip, manifest, problems);
-    return { path, ok: problems.length === 0, problems: problems.slice(0, MAX_PROBLEMS), manifest };
+    return { path, ok: problems.length === 0, problems: problems.slice(0, MAX_PROBLEMS), ...(manifest ? { manifest } : {}) };
   } finally {
     await zip.close();
   }
@@ -53,8 +53,19 @@ async function readManifest(zip: ZipArchive, problems: string[]): Promise<Manife
   }
 }
 
-async function checkEntries(zip: ZipArchive, manifest: Manifest, problems: string[]): Promise<void> {
+async function checkEntries(zip: ZipArchive, manifest: Manifest | undefined, problems: string[]): Promise<void> {
   const problem = (text: string) => problems.push(`${zip.path}: ${text}`);
+  if (!manifest) {
+    for (const entry of zip.entries) {
+      if (problems.length >= MAX_PROBLEMS) return;
+      try {
+        for await (const _ of zip.readEntry(entry));
+      } catch (error) {
+        problems.push(messageOf(error));
+      }
+    }
+    return;
+  }
   const tableByPath = new Map(manifest.tables.map((t) => [t.path, t]));
   for (const name of Object.keys(manifest.entries)) if (!zip.entry(name)) problem(`${name} is listed in the manifest but missing from the archive`);
   for (const table of manifest.tables) {
