@@ -1,5 +1,5 @@
 // The Airtable Web API simulator: two loopback servers (API host and content host) over one
-// in-memory model. Each request passes: hooks -> auth -> rate limit -> latency -> scope/base
+// in-memory model. Each request passes: hooks -> latency -> auth -> rate limit -> scope/base
 // checks -> fault injection -> handler. See README.md beside this file.
 import { ALL_SCOPES, createCore, type SimCore } from "./core.ts";
 import { droppedConnection } from "./faults.ts";
@@ -70,6 +70,7 @@ async function handle(core: SimCore, host: Host, req: Request): Promise<Response
     if (fault?.kind === "drop") return droppedConnection();
     return download(core, url.pathname);
   }
+  await delay(core); // every API response, errors included, is late by latencyMs
   try {
     if (!match) throw notFound();
     const token = /^Bearer\s+(\S+)$/i.exec(req.headers.get("authorization") ?? "")?.[1];
@@ -79,10 +80,8 @@ async function handle(core: SimCore, host: Host, req: Request): Promise<Response
     const baseId = match.params.baseId;
     if (!core.limiter.admit(grant.userId, baseId, performance.now())) {
       core.counters.rateLimited++;
-      await delay(core);
       throw rateLimited();
     }
-    await delay(core);
     const { route } = match;
     if (route.scope && !(grant.scopes ?? ALL_SCOPES).includes(route.scope)) throw forbidden();
     const base = baseId === undefined ? undefined : core.state.bases.get(baseId);
