@@ -14,7 +14,9 @@ const main = defineCommand({
     backup: () => import("./commands/backup.ts").then((m) => guard(m.default)),
     bases: () => import("./commands/bases.ts").then((m) => guard(m.default)),
     init: () => import("./commands/init.ts").then((m) => guard(m.default)),
+    inspect: () => import("./commands/inspect.ts").then((m) => guard(m.default)),
     restore: () => import("./commands/restore.ts").then((m) => guard(m.default)),
+    verify: () => import("./commands/verify.ts").then((m) => guard(m.default)),
   },
 });
 

@@ -1,0 +1,49 @@
+// `airbackup inspect ARCHIVE [--json]`: what an archive holds, from its manifest: base, time, tables with
+// record counts, attachments, warnings. Human text on stdout, or the summary as JSON.
+import { defineCommand } from "citty";
+import { inspectArchive, type ArchiveSummary } from "../archive/inspect.ts";
+import { configureLog } from "../log.ts";
+import { commonArgs } from "./args.ts";
+
+export default defineCommand({
+  meta: { name: "inspect", description: "Summarise an archive: base, time, tables with record counts, attachments, warnings" },
+  args: {
+    ...commonArgs,
+    archive: { type: "positional", required: true, description: "The archive (.zip) to describe" },
+  },
+  async run({ args }) {
+    configureLog({ quiet: args.quiet, verbose: args.verbose, json: args.json });
+    const summary = await inspectArchive(args.archive);
+    process.stdout.write(args.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
+  },
+});
+
+// --- internal ---
+
+function formatSummary(s: ArchiveSummary): string {
+  const width = Math.max(5, ...s.tables.map((t) => t.name.length));
+  const lines = [
+    `archive     ${s.path} (${formatBytes(s.bytes)}, format ${s.format}, ${s.tool.name} ${s.tool.version})`,
+    `base        ${s.base.name} (${s.base.id})`,
+    `backed up   ${s.startedAt} → ${s.finishedAt}`,
+    `tables      ${s.tables.length}, ${s.records} records`,
+    ...s.tables.map((t) => `  ${t.name.padEnd(width)}  ${String(t.records).padStart(8)}  ${t.id}`),
+    `attachments ${s.attachments.count} in cells, ${s.attachments.files} files, ${formatBytes(s.attachments.bytes)}`,
+    ...(s.comments.length > 0 ? [`comments    on ${s.comments.reduce((n, c) => n + c.records, 0)} records in ${s.comments.length} tables`] : []),
+    ...(s.apiCalls !== undefined ? [`api calls   ${s.apiCalls}`] : []),
+    `warnings    ${s.warnings.length}`,
+    ...s.warnings.map((w) => `  - ${w}`),
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
+function formatBytes(n: number): string {
+  const units = ["B", "KB", "MB", "GB", "TB"];
+  let value = n;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
