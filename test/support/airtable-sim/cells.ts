@@ -45,7 +45,7 @@ export function renderCell(ctx: RenderContext, table: Table, field: FieldSchema,
     case "createdTime":
       return row.createdTime;
     case "count":
-      if (typeof options.recordLinkFieldId !== "string") return stored;
+      if (typeof options.recordLinkFieldId !== "string") return stored ?? 0; // a count is never empty
       return ((row.cells.get(options.recordLinkFieldId) as string[] | undefined) ?? []).length;
     case "multipleLookupValues":
     case "lookup":
