@@ -32,6 +32,7 @@ export type BackupEvent =
   | { type: "table-done"; baseId: string; table: string; records: number }
   | { type: "attachment-bytes"; bytes: number }
   | { type: "warning"; baseId: string; message: string }
+  | { type: "notice"; baseId: string; message: string }
   | { type: "retry"; info: AirtableRetryInfo }
   | { type: "base-done"; report: BaseReport };
 
@@ -152,7 +153,8 @@ async function backupBase(target: BaseTarget, name: string | undefined, client: 
           onRestart: () => {
             lines = [];
             commented = [];
-            warn(`the listing of table "${table.name}" expired and was read again from the start`);
+            // Normal operation, not a warning: the table is read again whole, and the archive is complete.
+            options.onEvent?.({ type: "notice", baseId: plan.id, message: `Airtable expired the listing of table "${table.name}"; reading it again from the start` });
           },
           onPage: (page) => {
             options.onEvent?.({ type: "records", baseId: plan.id, table: table.name, count: page.length });

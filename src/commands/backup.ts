@@ -37,6 +37,7 @@ export default defineCommand({
     const onEvent = (event: BackupEvent) => {
       progress?.update(event);
       if (event.type === "warning") log.warn(event.message);
+      else if (event.type === "notice") log.info(event.message);
       else if (event.type === "retry") log.debug(`retrying ${event.info.method} ${event.info.target} in ${Math.round(event.info.delayMs)} ms: ${event.info.reason}`);
       else if (event.type === "table-done") log.debug(`${event.table}: ${event.records} records`);
       else if (event.type === "base-done") {
