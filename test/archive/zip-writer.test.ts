@@ -5,6 +5,7 @@ import { createZipWriter } from "../../src/archive/zip-writer.ts";
 import { openZip } from "../../src/archive/zip-reader.ts";
 import {
   checkWithAllReaders,
+  hashStreamWithBsdtar,
   hashWithBsdtar,
   listWithBsdtar,
   listWithYauzl,
@@ -34,6 +35,13 @@ function sampleEntries(): EntrySpec[] {
 async function expectReadable(path: string, entries: EntrySpec[]) {
   const listing = await checkWithAllReaders(path);
   expect([...listing.keys()]).toEqual(entries.map(([name]) => name));
+  // A streaming reader relies on the local headers' zip64 announcement to size each data descriptor.
+  const all = new Bun.CryptoHasher("sha256");
+  for (const [name, data] of entries) {
+    if (typeof data === "string" || data instanceof Uint8Array) all.update(data);
+    else all.update(await readEntryBytes(path, name)); // streamed inputs are consumed: take our reader's bytes (checked against yauzl above)
+  }
+  expect(hashStreamWithBsdtar(path)).toBe(all.digest("hex"));
   const zip = await openZip(path);
   for (const entry of zip.entries) {
     const hash = new Bun.CryptoHasher("sha256");
@@ -42,6 +50,14 @@ async function expectReadable(path: string, entries: EntrySpec[]) {
   }
   await zip.close();
   return listing;
+}
+
+async function readEntryBytes(path: string, name: string): Promise<Uint8Array> {
+  const zip = await openZip(path);
+  const parts: Uint8Array[] = [];
+  for await (const chunk of zip.readEntry(zip.entry(name)!)) parts.push(chunk);
+  await zip.close();
+  return Buffer.concat(parts);
 }
 
 describe("zip writer round trips through independent readers", () => {

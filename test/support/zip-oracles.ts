@@ -73,6 +73,13 @@ export function hashWithBsdtar(path: string, name: string): string {
   return createHash("sha256").update(result.stdout).digest("hex");
 }
 
+/** bsdtar reading the zip from a pipe (no seeking: it must trust local headers and descriptors): sha256 of all entries' bytes in order. */
+export function hashStreamWithBsdtar(path: string): string {
+  const result = Bun.spawnSync(["sh", "-c", 'cat "$1" | bsdtar -xOf -', "sh", path], { stdout: "pipe", stderr: "pipe" });
+  if (result.exitCode !== 0) throw new Error(`bsdtar (streaming) failed: ${result.stderr.toString()}`);
+  return createHash("sha256").update(result.stdout).digest("hex");
+}
+
 /** `7z t`: throws unless 7-Zip reports "Everything is Ok". */
 export function testWith7z(path: string): string {
   const out = run(["7z", "t", path], "7z");
