@@ -83,7 +83,7 @@ describe("generateBase", () => {
     await using sim = await startAirtableSim({ bases: [seed] });
     const [record] = await listAll(sim, seed.id, "Table 1");
     const file = record.fields.Files[0];
-    const bytes = new Uint8Array(await (await fetch(file.url)).arrayBuffer());
+    const bytes: Uint8Array = new Uint8Array(await (await fetch(file.url)).arrayBuffer());
     expect(bytes.byteLength).toBe(1_000_000);
     expect(bytes).toEqual((attachmentsOf(seed)[0]!.data as () => Uint8Array)());
   });
