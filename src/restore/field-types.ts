@@ -62,7 +62,7 @@ export function rebuildHint(field: ArchivedField, fieldName: (id: unknown) => st
   const resultText = result ? `; result type ${result}` : "";
   switch (field.type) {
     case "formula":
-      return `formula field: ${replaceRefs(String(o.formula ?? "(formula text not in the archive)"), fieldName)}${resultText}`;
+      return `formula field: ${replaceRefs(String(o.formula ?? "(formula text not in the archive)"), (id) => fieldName(id).split(".").slice(1).join(".") || String(id))}${resultText}`;
     case "rollup":
       return `rollup of ${fieldName(o.fieldIdInLinkedTable)} through link ${fieldName(o.recordLinkFieldId)} (the aggregation formula is not exposed by the API)${resultText}`;
     case "multipleLookupValues":
