@@ -3,7 +3,7 @@
 // progress of links and attachments, so that running the same restore again resumes without duplicating.
 // An entry is appended only once Airtable answered, except `pending`, written BEFORE a create is sent:
 // it names the batch's records and the hash of what is sent, so a lost answer can be reconciled later.
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, truncateSync, writeSync } from "node:fs";
 import { AirbackupError } from "../errors.ts";
 
 export type JournalEntry =
@@ -54,14 +54,17 @@ export function journalPath(archivePath: string, baseId: string): string {
 export function openJournal(path: string): Journal {
   const state = emptyState();
   if (existsSync(path)) {
-    const lines = readFileSync(path, "utf8").split("\n");
+    const bytes = readFileSync(path);
+    // A last line without its newline was cut short by a crash (never confirmed): cut it off.
+    const end = bytes.lastIndexOf(0x0a) + 1;
+    if (end < bytes.length) truncateSync(path, end);
+    const lines = bytes.subarray(0, end).toString("utf8").split("\n");
     lines.forEach((line, i) => {
       if (!line.trim()) return;
       let entry: JournalEntry;
       try {
         entry = JSON.parse(line) as JournalEntry;
       } catch (error) {
-        if (i >= lines.length - 2) return; // the last line, cut short by a crash: it was never confirmed
         throw new AirbackupError("IO", `${path}: line ${i + 1} is damaged`, { cause: error, hint: "move the journal away to start the restore afresh (records already created would be created again)" });
       }
       apply(state, entry);
