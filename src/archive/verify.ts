@@ -131,6 +131,6 @@ async function* hashed(zip: ZipArchive, entry: ZipEntry, hasher: Bun.CryptoHashe
 }
 
 function messageOf(error: unknown): string {
-  if (error instanceof AirbackupError && error.hint) return `${error.message} (${error.hint})`;
+  if (error instanceof AirbackupError && error.hint) return `${error.message}; ${error.hint}`;
   return error instanceof Error ? error.message : String(error);
 }

@@ -50,7 +50,7 @@ export async function readCentralDirectory(file: RandomAccessFile, label: string
     const head = await file.read(0, 4);
     const looksZip = new DataView(head.buffer, head.byteOffset).getUint32(0, true) === LOCAL_FILE_HEADER_SIGNATURE;
     throw looksZip
-      ? corrupt("truncated or incomplete: no end-of-central-directory record", "the file was cut short (interrupted copy or download?); use another archive")
+      ? corrupt("truncated or incomplete: no end-of-central-directory record", "the file was cut short, perhaps by an interrupted copy or download; use another copy of the archive")
       : corrupt("not a zip archive (no end-of-central-directory record)");
   }
   const eocdOffset = tailStart + eocdAt;

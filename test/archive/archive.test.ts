@@ -168,7 +168,7 @@ describe("verifyArchive names what is wrong", () => {
     ["an entry the manifest lists but the zip lacks", good, (m) => (m.entries["gone.json"] = "0".repeat(64)), {}, /gone\.json is listed in the manifest but missing/],
     ["an index line naming a missing attachment", { ...good, "attachments.jsonl": `${JSON.stringify({ sha256: "a".repeat(64) })}\n` }, () => {}, {}, /attachment a{64} is missing/],
     ["an attachment whose bytes do not match its name", { ...good, [`attachments/${"b".repeat(64)}`]: "other" }, () => {}, {}, /content hashes to \w+, not to its name/],
-    ["a newer format", good, (m) => ((m as { format: number }).format = 2), {}, /archive format 2 is newer than this airbackup understands/],
+    ["a newer format", good, (m) => ((m as { format: number }).format = 2), {}, /archive format 2 is newer than this airbackup understands \(format 1\); upgrade airbackup to read it/],
     ["an invalid manifest", good, (m) => ((m as { base: unknown }).base = "x"), {}, /manifest\.json is invalid at base/],
   ];
   for (const [label, entries, edit, extra, expected] of cases) {

@@ -95,7 +95,7 @@ describe("refuses damaged and hostile input with a clear error", () => {
       expect(message).toMatch(length === 0 ? /empty file/ : length === 3 ? /not a zip archive/ : /truncated|incomplete|central directory/);
       const report = await verifyArchive(dir.file("cut.zip"));
       expect(report.ok).toBe(false);
-      expect(report.problems[0]).toBe(message);
+      expect(report.problems[0]).toStartWith(message);
     }
   });
 
@@ -128,7 +128,7 @@ describe("refuses damaged and hostile input with a clear error", () => {
       writeFileSync(dir.file("evil.zip"), rawZip({ name, data, method: 0, size: 5, crc: crc32(data, 0) }));
       const message = await corruptError(dir.file("evil.zip"));
       expect(message).toContain(`refusing entry ${JSON.stringify(name)}`);
-      expect((await verifyArchive(dir.file("evil.zip"))).problems[0]).toBe(message);
+      expect((await verifyArchive(dir.file("evil.zip"))).problems[0]).toStartWith(message);
     });
   }
 
