@@ -50,16 +50,37 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
       for (const lane of lanes) prune(lane, start);
       const slot = earliestCommonSlot(lanes, start);
       for (const lane of lanes) insert(lane, slot);
+      let sendAt = slot;
       try {
-        for (let wait = slot - now(); wait > 0; wait = slot - now()) await sleep(Math.ceil(wait), signal);
+        await waitUntil(slot, signal);
+        if (lanes.some((lane) => lane.pausedUntil > now())) {
+          for (const lane of lanes) remove(lane, slot);
+          continue;
+        }
+        // A timer that fired late (a busy event loop) may have let an earlier slot's request go
+        // after its time: never send closer than one interval after any earlier send.
+        for (let check = 0; check < 100; check++) {
+          const t = now();
+          const earliest = Math.max(...lanes.map((lane) => lastBefore(lane, t, slot) + lane.interval));
+          if (earliest <= t) {
+            sendAt = t;
+            break;
+          }
+          await waitUntil(earliest, signal);
+        }
       } catch (error) {
         for (const lane of lanes) remove(lane, slot); // an unused slot only widens the gaps: safe
         throw error;
       }
-      if (lanes.every((lane) => lane.pausedUntil <= now())) return;
-      for (const lane of lanes) remove(lane, slot);
+      for (const lane of lanes) remove(lane, slot), insert(lane, sendAt); // keep the real send time
+      return;
     }
     throw new Error("rate limiter: paused too many times in a row");
+  }
+
+  async function waitUntil(time: number, signal?: AbortSignal): Promise<void> {
+    // setTimeout may fire a little early in ms rounding: loop until the clock really is there.
+    for (let wait = time - now(); wait > 0; wait = time - now()) await sleep(Math.ceil(wait), signal);
   }
 
   function pause(baseId: string | null, ms: number): void {
@@ -106,6 +127,16 @@ function fit(lane: Lane, t: number): number {
     t = slot + lane.interval;
   }
   return t;
+}
+
+/** The latest reservation at or before t other than `own` (-Infinity if none). */
+function lastBefore(lane: Lane, t: number, own: number): number {
+  let last = -Infinity;
+  for (const slot of lane.slots) {
+    if (slot > t) break;
+    if (slot !== own) last = slot;
+  }
+  return last;
 }
 
 function prune(lane: Lane, now: number): void {

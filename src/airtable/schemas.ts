@@ -61,7 +61,7 @@ export const CommentsPageSchema = v.looseObject({ comments: v.array(CommentSchem
 export const UploadResponseSchema = v.looseObject({
   id: Id,
   createdTime: v.optional(v.string()),
-  fields: v.record(v.string(), v.array(v.looseObject({ id: Id }))),
+  fields: v.record(v.string(), v.array(AttachmentSchema)),
 });
 
 export const CreateBaseResponseSchema = v.looseObject({ id: Id, tables: v.array(TableSchema) });

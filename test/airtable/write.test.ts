@@ -39,7 +39,7 @@ describe("writing", () => {
     const res = await uploadAttachment(client, BASE_ID, fakeId("rec", 1), "Files", { contentType: "text/plain", filename: "up.txt", bytes });
     const cell = res.fields[fakeId("fld", "FILES")]!;
     expect(cell.length).toBe(2); // the seeded file, then the new one
-    const url = (cell[1] as { url: string }).url;
+    const url = cell[1]!.url;
     expect(await (await client.download(url)).text()).toBe("uploaded bytes");
     expect(sim.counters.requests.uploadAttachment).toBe(1);
   });
