@@ -112,6 +112,9 @@ describe("airbackup init", () => {
     const text = await readFile(path, "utf8");
     expect(text).toContain("token: ${AIRTABLE_TOKEN}");
     expect((await stat(path)).mode & 0o777).toBe(0o600);
+    const bases = await runCli(["bases", "-c", path], { env }); // the written config works as it is
+    expect(bases.stderr).toBe("");
+    expect(bases.code).toBe(0);
 
     await writeFile(path, "token: mine\n");
     const second = await runCli(["init", path]);
@@ -119,7 +122,5 @@ describe("airbackup init", () => {
     expect(second.stderr).toContain("already exists");
     expect(await readFile(path, "utf8")).toBe("token: mine\n");
 
-    const bases = await runCli(["bases", "-c", path], { env });
-    expect(bases.code).toBe(0);
   });
 });
