@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startAirtableSim, type AirtableSim, type SimBaseSeed } from "../support/airtable-sim/index.ts";
 import { generateBase, sampleBase } from "../support/airtable-sim/seeds.ts";
+import { openZip } from "../../src/archive/zip-reader.ts";
 import { readArchive } from "../support/archive-contents.ts";
 import { runCli } from "../support/cli.ts";
 import { checkWithAllReaders, sha256Hex } from "../support/zip-oracles.ts";
@@ -218,6 +219,46 @@ describe("airbackup backup", () => {
     expect([...archive.tables.keys()]).toEqual([table.id]);
     expect(archive.files.size).toBe(0);
     expect(sim.counters.requests.download ?? 0).toBe(0);
+  });
+
+  test("comments: true saves the comments of exactly the records that have some", async () => {
+    const seed = sampleBase();
+    await using sim = await startAirtableSim({ bases: [seed] });
+    const out = await outDir();
+    const config = join(out, "airbackup.yaml");
+    await writeFile(config, `comments: true\noutput:\n  dir: ${out}/archives\n`);
+    const r = await runCli(["backup", "-c", config], { env: envFor(sim) });
+    expect(r.code).toBe(0);
+    await using zip = await openZip(r.stdout.trim());
+    const commented = seed.tables.flatMap((t) => t.records.filter((rec) => (rec.comments?.length ?? 0) > 0).map((rec) => ({ table: t.id, rec })));
+    expect(commented.length).toBeGreaterThan(0);
+    expect(sim.counters.requests.listComments).toBe(commented.length); // one call per commented record, none for the rest
+    for (const { table, rec } of commented) {
+      const entry = zip.entry(`comments/${table}.jsonl`);
+      expect(entry).toBeDefined();
+      const chunks: Uint8Array[] = [];
+      for await (const c of zip.readEntry(entry!)) chunks.push(c);
+      const lines = Buffer.concat(chunks).toString("utf8").trim().split("\n").map((l) => JSON.parse(l));
+      const line = lines.find((l) => l.record === rec.id);
+      expect(line.comments.map((c: any) => c.text).sort()).toEqual(rec.comments!.map((c: any) => c.text).sort());
+    }
+  });
+
+  test("without schema.bases:read: the configured tables are backed up, with a warning and no schema.json", async () => {
+    const seed = sampleBase();
+    await using sim = await startAirtableSim({ bases: [seed], tokens: { [TOKEN]: { userId: "usrTEST00000000001", scopes: ["data.records:read"] } } });
+    const out = await outDir();
+    const config = join(out, "airbackup.yaml");
+    const [first, second] = [seed.tables[0]!, seed.tables[1]!];
+    await writeFile(config, `bases:\n  - id: ${seed.id}\n    tables: ["${first.name}", ${second.id}]\noutput:\n  dir: ${out}\n`);
+    const r = await runCli(["backup", "-c", config], { env: envFor(sim) });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain("schema.bases:read");
+    const archive = await readArchive(r.stdout.trim());
+    expect(archive.schema).toBeUndefined();
+    expect(archive.manifest.tables.map((t: any) => t.name)).toEqual(expect.arrayContaining([first.name, second.id]));
+    expect(archive.manifest.tables.reduce((n: number, t: any) => n + t.records, 0)).toBe(first.records.length + second.records.length);
+    expect(archive.index.length).toBeGreaterThan(0); // attachments found by their shape without a schema
   });
 
   test("a bad config and a rejected token get their one-line messages", async () => {
