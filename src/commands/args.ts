@@ -7,3 +7,15 @@ export const commonArgs = {
   verbose: { type: "boolean", description: "Debug logging, and stack traces on errors" },
   json: { type: "boolean", description: "Machine-readable output: JSON on stdout, JSON log lines on stderr" },
 } as const satisfies ArgsDef;
+
+/** citty keeps only the last value of a repeated flag: every value of `--long X`, `--long=X` or `-s X`. */
+export function repeated(rawArgs: string[], long: string, short: string): string[] {
+  const values: string[] = [];
+  for (let i = 0; i < rawArgs.length; i++) {
+    const arg = rawArgs[i]!;
+    if (arg === "--") break;
+    if ((arg === long || arg === short) && rawArgs[i + 1] !== undefined) values.push(rawArgs[++i]!);
+    else if (arg.startsWith(`${long}=`)) values.push(arg.slice(long.length + 1));
+  }
+  return values;
+}

@@ -9,7 +9,7 @@ import { AirbackupError, EXIT, exitCodeFor, formatError } from "../errors.ts";
 import { configureLog } from "../log.ts";
 import { createProgress } from "../progress.ts";
 import { shutdownSignal } from "../shutdown.ts";
-import { commonArgs } from "./args.ts";
+import { commonArgs, repeated } from "./args.ts";
 
 export default defineCommand({
   meta: { name: "backup", description: "Back up bases into verified zip archives (one per base); prints each archive's path" },
@@ -77,18 +77,6 @@ function resolveTargets(configured: BaseTarget[] | undefined, bases: string[], t
   }
   if (bases.length === 0) return configured;
   return bases.map((id) => ({ id, tables: tables.length > 0 ? tables : configured?.find((b) => b.id === id)?.tables }));
-}
-
-/** citty keeps only the last value of a repeated flag; read every occurrence from the raw arguments. */
-function repeated(rawArgs: string[], long: string, short: string): string[] {
-  const values: string[] = [];
-  for (let i = 0; i < rawArgs.length; i++) {
-    const arg = rawArgs[i]!;
-    if (arg === "--") break;
-    if ((arg === long || arg === short) && rawArgs[i + 1] !== undefined) values.push(rawArgs[++i]!);
-    else if (arg.startsWith(`${long}=`)) values.push(arg.slice(long.length + 1));
-  }
-  return values;
 }
 
 /** Failure beats warnings beats success; an interruption beats everything. */

@@ -8,7 +8,7 @@ import { configureLog } from "../log.ts";
 import { formatReport, hasSkips } from "../restore/report.ts";
 import { runRestore } from "../restore/run.ts";
 import { shutdownSignal } from "../shutdown.ts";
-import { commonArgs } from "./args.ts";
+import { commonArgs, repeated } from "./args.ts";
 
 export default defineCommand({
   meta: { name: "restore", description: "Restore an archive into a base: tables, fields, records, links and attachments" },
@@ -58,16 +58,3 @@ export default defineCommand({
   },
 });
 
-// --- internal ---
-
-/** citty keeps only the last value of a repeated flag; read every occurrence from the raw arguments. */
-function repeated(rawArgs: string[], long: string, short: string): string[] {
-  const values: string[] = [];
-  for (let i = 0; i < rawArgs.length; i++) {
-    const arg = rawArgs[i]!;
-    if (arg === "--") break;
-    if ((arg === long || arg === short) && rawArgs[i + 1] !== undefined) values.push(rawArgs[++i]!);
-    else if (arg.startsWith(`${long}=`)) values.push(arg.slice(long.length + 1));
-  }
-  return values;
-}
