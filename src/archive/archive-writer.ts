@@ -1,6 +1,6 @@
 // Writes one format-1 archive: entries stream into `<final>.partial` (mode 0600); finish() adds
 // manifest.json last, fsyncs, verifies, then renames. Any failure removes the partial file.
-import { rename } from "node:fs/promises";
+import { link, rename, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import { AirbackupError } from "../errors.ts";
 import { createFileSink, syncDirectory, type FileSink } from "./file-sink.ts";
@@ -56,7 +56,10 @@ export interface ArchiveWriter {
 
 export async function createArchive(finalPath: string, options: ArchiveOptions): Promise<ArchiveWriter> {
   const partialPath = `${finalPath}.partial`;
-  const sink: FileSink = await createFileSink(partialPath, 0o600);
+  if (await Bun.file(finalPath).exists()) {
+    throw new AirbackupError("IO", `${finalPath} already exists; not overwriting it`, { hint: "wait a second and run again (archive names carry the time to the second)" });
+  }
+  const sink: FileSink = await createFileSink(partialPath, 0o600, { exclusive: true });
   const zip: ZipWriter = createZipWriter(sink, { forceZip64: options.forceZip64, now: options.now });
   const entries: Record<string, string> = {};
   const tables: Manifest["tables"] = [];
@@ -175,7 +178,7 @@ export async function createArchive(finalPath: string, options: ArchiveOptions):
             hint: "check the disk (space, errors) and run the backup again",
           });
         }
-        await rename(partialPath, finalPath);
+        await placeWithoutOverwriting(partialPath, finalPath);
         state = "finished";
         await syncDirectory(dirname(finalPath));
         return finalPath;
@@ -192,6 +195,21 @@ export async function createArchive(finalPath: string, options: ArchiveOptions):
 export const openArchiveWriter = createArchive;
 
 // --- internal ---
+
+/** Gives the partial file its final name, atomically, and never over an existing file (link + unlink, not rename). */
+async function placeWithoutOverwriting(partialPath: string, finalPath: string): Promise<void> {
+  try {
+    await link(partialPath, finalPath);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") {
+      throw new AirbackupError("IO", `${finalPath} appeared while the backup ran; not overwriting it`, { cause: error });
+    }
+    // A file system without hard links: fall back to rename (still atomic; the check above ran at open).
+    await rename(partialPath, finalPath);
+    return;
+  }
+  await unlink(partialPath);
+}
 
 async function* jsonl(source: Lines, counter: { lines: number }, check?: (line: unknown) => void): AsyncIterable<Uint8Array> {
   const encoder = new TextEncoder();

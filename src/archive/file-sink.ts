@@ -13,11 +13,14 @@ export interface FileSink extends ZipSink {
 
 const BUFFER_BYTES = 1024 * 1024;
 
-/** Creates (or truncates) `path` with `mode` (default 0600) and returns a sink writing to it. */
-export async function createFileSink(path: string, mode = 0o600): Promise<FileSink> {
+/**
+ * Creates (or truncates) `path` with `mode` (default 0600) and returns a sink writing to it. With
+ * `exclusive`, an existing file is an error instead: two runs never write into one file.
+ */
+export async function createFileSink(path: string, mode = 0o600, options: { exclusive?: boolean } = {}): Promise<FileSink> {
   let handle: FileHandle | undefined;
   try {
-    handle = await open(path, "w", mode);
+    handle = await open(path, options.exclusive ? "wx" : "w", mode);
     await handle.chmod(mode); // open's mode is filtered by the umask; the archive must be exactly `mode`
   } catch (error) {
     await handle?.close().catch(() => {});

@@ -1,7 +1,7 @@
 // Format 1 end to end: createArchive -> verifyArchive -> inspectArchive, read back by independent tools;
 // nothing half-written survives a failure; verify names what is wrong with a tampered archive.
 import { describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { createArchive, type ArchiveWriter } from "../../src/archive/archive-writer.ts";
 import { inspectArchive } from "../../src/archive/inspect.ts";
 import type { Manifest } from "../../src/archive/manifest.ts";
@@ -93,6 +93,21 @@ describe("createArchive", () => {
 
 describe("nothing half-written survives", () => {
   const leftovers = (dir: { path: string }) => readdirSync(dir.path).filter((f) => f.includes(".zip"));
+
+  test("an existing archive is never overwritten, whether it was there at the start or appeared during the run", async () => {
+    using dir = tempDir();
+    writeFileSync(dir.file("a.zip"), "precious");
+    await expect(createArchive(dir.file("a.zip"), { tool, base, startedAt })).rejects.toThrow("already exists; not overwriting it");
+
+    const archive = await createArchive(dir.file("b.zip"), { tool, base, startedAt });
+    await archive.writeSchema("{}");
+    expect(() => writeFileSync(dir.file("b.zip.partial"), "x", { flag: "wx" })).toThrow(); // a second run cannot share the partial file
+    writeFileSync(dir.file("b.zip"), "precious too");
+    await expect(archive.finish({ warnings: [], finishedAt: startedAt })).rejects.toThrow("not overwriting it");
+    expect(readFileSync(dir.file("a.zip"), "utf8")).toBe("precious");
+    expect(readFileSync(dir.file("b.zip"), "utf8")).toBe("precious too");
+    expect(leftovers(dir).sort()).toEqual(["a.zip", "b.zip"]);
+  });
 
   test("abort() removes the partial file", async () => {
     using dir = tempDir();
