@@ -18,6 +18,8 @@ export interface AttachmentFetcherOptions {
   store: (file: { sha256: string; path: string; size: number; type?: string }) => Promise<void>;
   onWarning: (message: string) => void;
   onBytes?: (bytes: number) => void;
+  /** A download whose body sends nothing for this long is abandoned and started again (default 60 s). */
+  idleTimeoutMs?: number;
 }
 
 export interface AttachmentFetcher {
@@ -68,7 +70,7 @@ export function createAttachmentFetcher(options: AttachmentFetcherOptions): Atta
       options.signal.throwIfAborted();
       const path = join(options.tmpDir, `att-${++tmpCounter}`);
       try {
-        const { sha256, size } = await fetchToFile(options.client, attachment.url, path, options.signal, options.onBytes);
+        const { sha256, size } = await fetchToFile(options.client, attachment.url, path, options.signal, options.idleTimeoutMs ?? 60_000, options.onBytes);
         hashes.set(attachment.id, sha256);
         stats.files++;
         stats.bytes += size;
@@ -148,22 +150,36 @@ async function fetchToFile(
   url: string,
   path: string,
   signal: AbortSignal,
+  idleTimeoutMs: number,
   onBytes?: (bytes: number) => void,
 ): Promise<{ sha256: string; size: number }> {
-  const response = await client.download(url, { signal });
+  // The client times out the wait for headers; a body that stops arriving is caught here, so a stalled
+  // connection cannot hang a cron job. The stall surfaces as a plain Error: the caller starts again.
+  const idle = new AbortController();
+  const response = await client.download(url, { signal: AbortSignal.any([signal, idle.signal]) });
   const hasher = new Bun.CryptoHasher("sha256");
   const file = await open(path, "w", 0o600);
   let size = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => idle.abort(new Error(`download stalled: no data for ${idleTimeoutMs / 1000} s`)), idleTimeoutMs);
+  };
   try {
+    arm();
     if (response.body) {
       for await (const chunk of response.body) {
+        arm();
         hasher.update(chunk);
         await file.write(chunk);
         size += chunk.byteLength;
         onBytes?.(chunk.byteLength);
       }
     }
+  } catch (error) {
+    throw idle.signal.aborted && !signal.aborted ? idle.signal.reason : error;
   } finally {
+    clearTimeout(timer);
     await file.close();
   }
   return { sha256: hasher.digest("hex"), size };
