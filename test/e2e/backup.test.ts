@@ -103,8 +103,11 @@ describe("airbackup backup", () => {
     await expectArchiveMatches(path, sim, sampleBase().id);
     await checkWithAllReaders(path);
     expect(sim.counters.rateLimited).toBe(0);
-    const manifest = (await readArchive(path)).manifest;
+    const contents = await readArchive(path);
+    const manifest = contents.manifest;
     expect(manifest.apiCalls).toBeGreaterThan(0);
+    const everything = JSON.stringify([contents.manifest, contents.schema, [...contents.tables], contents.index]) + Buffer.concat([...contents.files.values()]).toString("latin1");
+    expect(everything).not.toContain(TOKEN); // the token never reaches an archive
     expect(manifest.warnings).toEqual([]);
 
     const verify = await runCli(["verify", path]);
