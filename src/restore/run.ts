@@ -4,6 +4,7 @@ import { createAirtableClient } from "../airtable/client.ts";
 import { getBaseSchema, listRecordPages } from "../airtable/read.ts";
 import { createBase } from "../airtable/write.ts";
 import type { AirtableSettings } from "../config/load.ts";
+import { verifyArchive } from "../archive/verify.ts";
 import { AirbackupError } from "../errors.ts";
 import { openArchiveSource, type ArchiveSource } from "./archive-source.ts";
 import { restoreAttachments, type AttachmentMode, type AttachmentTargets } from "./attachments.ts";
@@ -35,6 +36,12 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreReport
   const onEvent = options.onEvent ?? (() => {});
   const client = createAirtableClient({ ...options.airtable, userAgent: options.userAgent, signal: options.signal,
     onRetry: (i) => onEvent({ type: "retry", message: `retrying ${i.method} ${i.target} in ${Math.round(i.delayMs)} ms: ${i.reason}` }) });
+  // The whole archive is checked (CRC-32, every entry's sha256, counts) before anything is written:
+  // a damaged archive must not half-restore.
+  const check = await verifyArchive(options.archive);
+  if (!check.ok) {
+    throw new AirbackupError("ARCHIVE_CORRUPT", `${check.problems[0]}`, { hint: "restore from another archive; nothing was written" });
+  }
   const source = await openArchiveSource(options.archive);
   try {
     const existingBase = "baseId" in options.target ? options.target.baseId : null;

@@ -97,6 +97,19 @@ describe("airbackup restore", () => {
     expect(journal.trim().split("\n").at(-1)).toContain('"t":"done"');
   }, 120_000);
 
+  test("a damaged archive is refused before anything is written", async () => {
+    const damaged = join(dir, "damaged.zip");
+    const bytes = new Uint8Array(await Bun.file(archive).arrayBuffer());
+    bytes[200] ^= 0xff; // inside the first entry's data
+    await Bun.write(damaged, bytes);
+    const writes = sim.counters.writes;
+    const run = await runCli(["restore", damaged, "--base", EMPTY[4]!], { env });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("damaged.zip");
+    expect(sim.counters.writes).toBe(writes);
+    expect(sim.base(EMPTY[4]!).tables).toEqual([]);
+  });
+
   test("a table of the target that holds records is refused without --append; s3 staging is a usage error", async () => {
     const copy = join(dir, "copy.zip");
     await Bun.write(copy, Bun.file(archive)); // another archive path: no journal, so not a resume
