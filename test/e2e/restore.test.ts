@@ -100,7 +100,7 @@ describe("airbackup restore", () => {
   test("a damaged archive is refused before anything is written", async () => {
     const damaged = join(dir, "damaged.zip");
     const bytes = new Uint8Array(await Bun.file(archive).arrayBuffer());
-    bytes[200] ^= 0xff; // inside the first entry's data
+    bytes[200] = bytes[200]! ^ 0xff; // inside the first entry's data
     await Bun.write(damaged, bytes);
     const writes = sim.counters.writes;
     const run = await runCli(["restore", damaged, "--base", EMPTY[4]!], { env });
