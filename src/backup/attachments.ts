@@ -14,7 +14,7 @@ export interface AttachmentFetcherOptions {
   tmpDir: string;
   concurrency: number;
   signal: AbortSignal;
-  /** Moves a downloaded file into the archive (called one file at a time per hash; may delete `path`). */
+  /** Moves a downloaded file into the archive (the archive keeps one copy per hash); deletes `path`. */
   store: (file: { sha256: string; path: string; size: number; type?: string }) => Promise<void>;
   onWarning: (message: string) => void;
   onBytes?: (bytes: number) => void;
@@ -40,7 +40,6 @@ const STREAM_RETRIES = 3;
 export function createAttachmentFetcher(options: AttachmentFetcherOptions): AttachmentFetcher {
   const hashes = new Map<string, string>();
   const seen = new Set<string>();
-  const stored = new Map<string, Promise<void>>();
   const queue: (() => Promise<void>)[] = [];
   const running = new Set<Promise<void>>();
   const stats = { files: 0, bytes: 0, failed: 0 };
@@ -69,22 +68,9 @@ export function createAttachmentFetcher(options: AttachmentFetcherOptions): Atta
     for (let refresh = 0; ; refresh++) {
       options.signal.throwIfAborted();
       const path = join(options.tmpDir, `att-${++tmpCounter}`);
+      let downloaded: { sha256: string; size: number };
       try {
-        const { sha256, size } = await fetchToFile(options.client, attachment.url, path, options.signal, options.idleTimeoutMs ?? 60_000, options.onBytes);
-        hashes.set(attachment.id, sha256);
-        stats.files++;
-        stats.bytes += size;
-        // One store per hash; a second copy of the same bytes is simply dropped.
-        let storing = stored.get(sha256);
-        if (!storing) {
-          storing = options.store({ sha256, path, size, type: attachment.type });
-          stored.set(sha256, storing);
-          await storing;
-        } else {
-          await storing;
-          await rm(path, { force: true });
-        }
-        return;
+        downloaded = await fetchToFile(options.client, attachment.url, path, options.signal, options.idleTimeoutMs ?? 60_000, options.onBytes);
       } catch (error) {
         await rm(path, { force: true });
         if (options.signal.aborted) throw options.signal.reason ?? error;
@@ -116,6 +102,12 @@ export function createAttachmentFetcher(options: AttachmentFetcherOptions): Atta
         stats.failed++;
         return;
       }
+      hashes.set(attachment.id, downloaded.sha256);
+      stats.files++;
+      stats.bytes += downloaded.size;
+      // Outside the try: a failure to store is the archive's, and fatal, not a download to retry.
+      await options.store({ ...downloaded, path, type: attachment.type });
+      return;
     }
   }
 

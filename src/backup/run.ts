@@ -122,8 +122,8 @@ async function backupBase(target: BaseTarget, name: string | undefined, client: 
     const finalPath = join(options.outDir, archiveName(plan.name, plan.id, started));
     archive = await openArchiveWriter(finalPath, { tool: options.tool, base: { id: plan.id, name: plan.name }, startedAt: started });
     const writer = archive;
-    const serial = createSerial(); // the zip takes one entry at a time; producers queue here
-    if (plan.schema) await serial(() => writer.addSchema(plan.schema));
+    // The archive writer queues its operations in call order: producers call it directly.
+    if (plan.schema) await writer.addSchema(plan.schema);
 
     fetcher = createAttachmentFetcher({
       client,
@@ -131,7 +131,7 @@ async function backupBase(target: BaseTarget, name: string | undefined, client: 
       tmpDir,
       concurrency: options.downloads,
       signal,
-      store: (file) => serial(() => writer.addAttachmentFile(file.sha256, file.path, file.type)).then(() => rm(file.path, { force: true })),
+      store: (file) => writer.addAttachmentFile(file.sha256, file.path, file.type).then(() => rm(file.path, { force: true })),
       onWarning: warn,
       onBytes: (bytes) => options.onEvent?.({ type: "attachment-bytes", bytes }),
     });
@@ -166,7 +166,7 @@ async function backupBase(target: BaseTarget, name: string | undefined, client: 
         });
         // Without schema access the "id" is the configured name: make it a safe entry name.
         const archiveId = table.id.replace(/[^A-Za-z0-9_-]/g, "_");
-        await serial(() => writer.addTableFile({ id: archiveId, name: table.name }, spool, records));
+        await writer.addTableFile({ id: archiveId, name: table.name }, spool, records);
         await rm(spool, { force: true });
         index.push(...lines);
         commentsByTable.set(table.id, commented);
@@ -187,14 +187,14 @@ async function backupBase(target: BaseTarget, name: string | undefined, client: 
         const sha256 = attachments.hashOf(line.id);
         return sha256 ? [JSON.stringify({ ...line, sha256 })] : [];
       });
-      await serial(() => writer.addAttachmentIndex(complete));
+      await writer.addAttachmentIndex(complete);
     }
     if (options.comments) {
       for (const table of plan.tables) {
         const ids = commentsByTable.get(table.id) ?? [];
         const lines: string[] = [];
         for (const record of ids) lines.push(JSON.stringify({ record, comments: await listComments(client, plan.id, table.id, record, { signal }) }));
-        await serial(() => writer.addComments(table.id, lines));
+        await writer.addComments(table.id, lines);
       }
     }
     if (plan.schema) await checkSchemaUnchanged(client, plan, warn);
@@ -240,14 +240,4 @@ function scheduleAttachments(fetcher: ReturnType<typeof createAttachmentFetcher>
 async function checkSchemaUnchanged(client: ReturnType<typeof createAirtableClient>, plan: BasePlan, warn: (m: string) => void): Promise<void> {
   const after = await getBaseSchema(client, plan.id);
   for (const change of describeSchemaChanges(plan.schema!, after, new Set(plan.tables.map((t) => t.id)))) warn(`schema changed: ${change}`);
-}
-
-/** Runs async tasks one at a time, in the order they were queued. */
-function createSerial(): <T>(task: () => Promise<T>) => Promise<T> {
-  let tail: Promise<unknown> = Promise.resolve();
-  return (task) => {
-    const result = tail.then(task);
-    tail = result.catch(() => {});
-    return result;
-  };
 }

@@ -93,7 +93,7 @@ function summarize(report: BaseReport, log: ReturnType<typeof configureLog>, ver
     return;
   }
   const mb = (report.attachments.bytes / 1e6).toFixed(1);
-  const line = `${what}: ${report.tables.length} tables, ${records} records, ${report.attachments.files} files (${mb} MB), ${report.apiCalls} API calls, ${report.seconds.toFixed(1)} s -> ${report.path}`;
+  const line = `${what}: ${report.tables.length} tables, ${records} records, ${report.attachments.files} attachments (${mb} MB), ${report.apiCalls} API calls, ${report.seconds.toFixed(1)} s -> ${report.path}`;
   if (report.warnings.length > 0) log.warn(`${line} (${report.warnings.length} warning${report.warnings.length > 1 ? "s" : ""})`);
   else log.success(line);
 }
