@@ -199,7 +199,6 @@ async function backupBase(target: BaseTarget, name: string | undefined, client: 
     }
     if (plan.schema) await checkSchemaUnchanged(client, plan, warn);
 
-    report.apiCalls = client.calls;
     report.path = await writer.finish({ warnings: report.warnings, finishedAt: now(), apiCalls: client.calls });
   } catch (error) {
     report.error = options.signal.aborted ? (options.signal.reason ?? error) : error;
