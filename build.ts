@@ -19,7 +19,16 @@ const jobs: { target?: string; outfile: string }[] = all
   : [{ outfile: "dist/airbackup" }];
 
 for (const job of jobs) {
-  const args = [process.execPath, "build", "--compile", "--minify", "--sourcemap=none", "src/cli.ts", "--outfile", job.outfile];
+  const args = [
+    process.execPath,
+    "build",
+    "--compile",
+    "--minify",
+    "--sourcemap=none",
+    "src/cli.ts",
+    "--outfile",
+    job.outfile,
+  ];
   if (job.target) args.push(`--target=${job.target}`);
   const proc = Bun.spawn(args, { stdout: "pipe", stderr: "inherit" });
   if ((await proc.exited) !== 0) {

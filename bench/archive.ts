@@ -5,8 +5,8 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createFileSink } from "../src/archive/file-sink.ts";
-import { createZipWriter } from "../src/archive/zip-writer.ts";
 import { openZip } from "../src/archive/zip-reader.ts";
+import { createZipWriter } from "../src/archive/zip-writer.ts";
 
 const args = process.argv.slice(2);
 if (args[0] === "--child") await child(args.slice(1));
@@ -35,10 +35,21 @@ async function main(): Promise<void> {
       ];
       for (const [label, command, output] of runs) {
         const { seconds, maxRss } = await timed(command);
-        rows.push([kind, label, fmt(size / 1e6 / seconds, 1), fmt(seconds, 2), fmt(statSync(output).size / 1e6, 1), fmt(maxRss / 1e6, 0)]);
+        rows.push([
+          kind,
+          label,
+          fmt(size / 1e6 / seconds, 1),
+          fmt(seconds, 2),
+          fmt(statSync(output).size / 1e6, 1),
+          fmt(maxRss / 1e6, 0),
+        ]);
       }
     }
-    printTable(["input", "tool", "MB/s", "seconds", "zip MB", "peak RSS MB"], rows, `${mb} MB inputs (MB = 10^6 bytes of uncompressed data)`);
+    printTable(
+      ["input", "tool", "MB/s", "seconds", "zip MB", "peak RSS MB"],
+      rows,
+      `${mb} MB inputs (MB = 10^6 bytes of uncompressed data)`,
+    );
     if (args.includes("--huge")) await huge(dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -52,11 +63,33 @@ async function huge(dir: string): Promise<void> {
   const test = await timed(["unzip", "-tq", path]);
   const read = await timed([process.execPath, import.meta.path, "--child", "read", path]);
   const rows = [
-    ["airbackup write (stored)", fmt(size / 1e6 / write.seconds, 1), fmt(write.seconds, 1), fmt(write.maxRss / 1e6, 0), "ok"],
-    ["unzip -t", fmt(size / 1e6 / test.seconds, 1), fmt(test.seconds, 1), fmt(test.maxRss / 1e6, 0), test.code === 0 ? "ok" : `FAILED (${test.code})`],
-    ["airbackup read", fmt(size / 1e6 / read.seconds, 1), fmt(read.seconds, 1), fmt(read.maxRss / 1e6, 0), read.code === 0 ? "ok" : "FAILED"],
+    [
+      "airbackup write (stored)",
+      fmt(size / 1e6 / write.seconds, 1),
+      fmt(write.seconds, 1),
+      fmt(write.maxRss / 1e6, 0),
+      "ok",
+    ],
+    [
+      "unzip -t",
+      fmt(size / 1e6 / test.seconds, 1),
+      fmt(test.seconds, 1),
+      fmt(test.maxRss / 1e6, 0),
+      test.code === 0 ? "ok" : `FAILED (${test.code})`,
+    ],
+    [
+      "airbackup read",
+      fmt(size / 1e6 / read.seconds, 1),
+      fmt(read.seconds, 1),
+      fmt(read.maxRss / 1e6, 0),
+      read.code === 0 ? "ok" : "FAILED",
+    ],
   ];
-  printTable(["one 4.5 GiB entry", "MB/s", "seconds", "peak RSS MB", "result"], rows, `zip file ${fmt(statSync(path).size / 2 ** 30, 2)} GiB`);
+  printTable(
+    ["one 4.5 GiB entry", "MB/s", "seconds", "peak RSS MB", "result"],
+    rows,
+    `zip file ${fmt(statSync(path).size / 2 ** 30, 2)} GiB`,
+  );
   if (test.code !== 0 || read.code !== 0) process.exitCode = 1;
 }
 
@@ -89,7 +122,10 @@ async function* repeatBlock(total: number): AsyncIterable<Uint8Array> {
 async function timed(command: string[]): Promise<{ seconds: number; maxRss: number; code: number }> {
   const gnuTime = Bun.which("time", { PATH: "/usr/bin:/bin" });
   const start = performance.now();
-  const proc = Bun.spawn(gnuTime ? [gnuTime, "-f", "maxrss-kb=%M", ...command] : command, { stdout: "ignore", stderr: "pipe" });
+  const proc = Bun.spawn(gnuTime ? [gnuTime, "-f", "maxrss-kb=%M", ...command] : command, {
+    stdout: "ignore",
+    stderr: "pipe",
+  });
   const stderr = await new Response(proc.stderr).text();
   const code = await proc.exited;
   const seconds = (performance.now() - start) / 1000;
@@ -101,11 +137,30 @@ async function timed(command: string[]): Promise<{ seconds: number; maxRss: numb
 /** Airtable-like JSONL: varied but compressible (~5-8x with deflate). */
 async function makeJson(path: string, bytes: number): Promise<void> {
   const writer = Bun.file(path).writer();
-  const words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet", "kilo", "lima"];
+  const words = [
+    "alpha",
+    "bravo",
+    "charlie",
+    "delta",
+    "echo",
+    "foxtrot",
+    "golf",
+    "hotel",
+    "india",
+    "juliet",
+    "kilo",
+    "lima",
+  ];
   let seed = 42;
-  const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  const rand = () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed / 0x7fffffff;
+  };
   for (let written = 0, i = 0; written < bytes; i++) {
-    const note = Array.from({ length: 8 + Math.floor(rand() * 30) }, () => words[Math.floor(rand() * words.length)]).join(" ");
+    const note = Array.from(
+      { length: 8 + Math.floor(rand() * 30) },
+      () => words[Math.floor(rand() * words.length)],
+    ).join(" ");
     const line = `${JSON.stringify({ id: `rec${(i * 7919).toString(36).padStart(14, "0")}`, createdTime: new Date(1.7e12 + i * 1000).toISOString(), fields: { Name: `Contact ${i}`, Amount: Math.round(rand() * 1e6) / 100, Notes: note, Done: rand() > 0.5 } })}\n`;
     writer.write(line);
     written += line.length;
@@ -115,7 +170,8 @@ async function makeJson(path: string, bytes: number): Promise<void> {
 
 async function makeRandom(path: string, bytes: number): Promise<void> {
   const writer = Bun.file(path).writer();
-  for (let written = 0; written < bytes; written += 1 << 20) writer.write(crypto.getRandomValues(new Uint8Array(Math.min(1 << 20, bytes - written))).slice());
+  for (let written = 0; written < bytes; written += 1 << 20)
+    writer.write(crypto.getRandomValues(new Uint8Array(Math.min(1 << 20, bytes - written))).slice());
   await writer.end();
 }
 
@@ -125,7 +181,8 @@ function fmt(n: number, digits: number): string {
 
 function printTable(head: string[], rows: string[][], note: string): void {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => (i < 2 && head[0] === "input" ? c.padEnd(widths[i]!) : i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ")} |`;
+  const line = (cells: string[]) =>
+    `| ${cells.map((c, i) => (i < 2 && head[0] === "input" ? c.padEnd(widths[i]!) : i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ")} |`;
   console.log(`\n${note}`);
   console.log(line(head));
   console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);

@@ -6,13 +6,20 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateBase } from "../test/support/airtable-sim/generate-base.ts";
-import { startAirtableSim, type SimTableState } from "../test/support/airtable-sim/index.ts";
+import { type SimTableState, startAirtableSim } from "../test/support/airtable-sim/index.ts";
 import { runCli } from "../test/support/cli.ts";
 
 const TARGET = "appBENCHTARGET001";
 // --quick: a small base without latency or limits, to check completeness fast (its timing means nothing).
 const quick = process.argv.includes("--quick");
-const seed = generateBase({ id: "appBENCHSOURCE001", name: "Bench", tables: 4, recordsPerTable: quick ? 150 : 1500, attachments: { count: 60, bytes: 12 * 1024 * 1024 }, seed: 7 });
+const seed = generateBase({
+  id: "appBENCHSOURCE001",
+  name: "Bench",
+  tables: 4,
+  recordsPerTable: quick ? 150 : 1500,
+  attachments: { count: 60, bytes: 12 * 1024 * 1024 },
+  seed: 7,
+});
 await using sim = await startAirtableSim({
   bases: [seed, { id: TARGET, name: "Target", tables: [] }],
   ...(quick ? { perBaseRps: 1000, perUserRps: 1000 } : { latencyMs: 150 }),
@@ -35,8 +42,12 @@ try {
   const requests = sim.counters.total - totalBefore;
   const ceiling = writes / 5;
   const records = sim.base(TARGET).tables.reduce((n, t) => n + t.records.length, 0);
-  console.log(`restored ${records} records in ${seconds.toFixed(1)} s: ${writes} write requests (${requests} requests in all, ${sim.counters.rateLimited - limitedBefore} answered 429)`);
-  console.log(`ceiling (write requests / 5 per s): ${ceiling.toFixed(1)} s; all requests / 5 per s: ${(requests / 5).toFixed(1)} s`);
+  console.log(
+    `restored ${records} records in ${seconds.toFixed(1)} s: ${writes} write requests (${requests} requests in all, ${sim.counters.rateLimited - limitedBefore} answered 429)`,
+  );
+  console.log(
+    `ceiling (write requests / 5 per s): ${ceiling.toFixed(1)} s; all requests / 5 per s: ${(requests / 5).toFixed(1)} s`,
+  );
   console.log(`wall time / ceiling: ${(seconds / ceiling).toFixed(2)}`);
   console.log(completeness(sim.base(seed.id).tables, sim.base(TARGET).tables));
 } finally {
@@ -49,10 +60,13 @@ function completeness(source: SimTableState[], target: SimTableState[]): string 
   let linksBack = 0;
   let files = 0;
   let filesBack = 0;
-  const names = (tables: SimTableState[]) => new Map(tables.flatMap((t) => t.records.map((r) => [r.id, String(r.fields.Name)] as const)));
+  const names = (tables: SimTableState[]) =>
+    new Map(tables.flatMap((t) => t.records.map((r) => [r.id, String(r.fields.Name)] as const)));
   const [sourceNames, targetNames] = [names(source), names(target)];
   for (const table of source) {
-    const restored = new Map(target.find((t) => t.name === table.name)?.records.map((r) => [String(r.fields.Name), r]) ?? []);
+    const restored = new Map(
+      target.find((t) => t.name === table.name)?.records.map((r) => [String(r.fields.Name), r]) ?? [],
+    );
     for (const record of table.records) {
       const back = restored.get(String(record.fields.Name));
       for (const field of ["Next", "Previous"]) {

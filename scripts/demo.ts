@@ -7,11 +7,22 @@ import { sampleBase } from "../test/support/airtable-sim/seeds.ts";
 const root = resolve(import.meta.dir, "..");
 const out = join(root, "backups", "demo");
 const sim = await startAirtableSim({ bases: [sampleBase()] });
-const env = { ...process.env, AIRTABLE_TOKEN: "patTEST.secret", AIRTABLE_API_URL: sim.url, AIRTABLE_CONTENT_URL: sim.contentUrl, AIRBACKUP_CONFIG: "" };
+const env = {
+  ...process.env,
+  AIRTABLE_TOKEN: "patTEST.secret",
+  AIRTABLE_API_URL: sim.url,
+  AIRTABLE_CONTENT_URL: sim.contentUrl,
+  AIRBACKUP_CONFIG: "",
+};
 
 async function airbackup(...args: string[]): Promise<string> {
   console.error(`\n$ airbackup ${args.join(" ")}`);
-  const proc = Bun.spawn([process.execPath, join(root, "src/cli.ts"), ...args], { cwd: root, env, stdout: "pipe", stderr: "inherit" });
+  const proc = Bun.spawn([process.execPath, join(root, "src/cli.ts"), ...args], {
+    cwd: root,
+    env,
+    stdout: "pipe",
+    stderr: "inherit",
+  });
   const stdout = await new Response(proc.stdout).text();
   process.stderr.write(stdout);
   const code = await proc.exited;

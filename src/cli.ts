@@ -1,6 +1,6 @@
 #!/usr/bin/env bun
 // Entry point: the command tree, and the one error boundary that turns errors into messages and exit codes.
-import { defineCommand, renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
+import { type ArgsDef, type CommandDef, defineCommand, renderUsage, runCommand } from "citty";
 import pkg from "../package.json" with { type: "json" };
 import { AirbackupError, EXIT, exitCodeFor, formatError } from "./errors.ts";
 import { configureLog } from "./log.ts";
@@ -82,12 +82,20 @@ function rejectUnknownFlags(rawArgs: string[], argsDef: ArgsDef): void {
     if (arg === "--") break;
     if (!arg.startsWith("-") || arg === "-") continue;
     const name = arg.replace(/^-{1,2}/, "").split("=")[0]!;
-    if (!known.has(name)) throw new AirbackupError("USAGE", `unknown option ${arg.split("=")[0]}`, { hint: "run `airbackup <command> --help`" });
+    if (!known.has(name))
+      throw new AirbackupError("USAGE", `unknown option ${arg.split("=")[0]}`, {
+        hint: "run `airbackup <command> --help`",
+      });
   }
 }
 
-async function resolveCommand(command: CommandDef, rawArgs: string[], parent?: CommandDef): Promise<[CommandDef, CommandDef | undefined]> {
-  const subCommands = typeof command.subCommands === "function" ? await command.subCommands() : await command.subCommands;
+async function resolveCommand(
+  command: CommandDef,
+  rawArgs: string[],
+  parent?: CommandDef,
+): Promise<[CommandDef, CommandDef | undefined]> {
+  const subCommands =
+    typeof command.subCommands === "function" ? await command.subCommands() : await command.subCommands;
   const name = rawArgs.find((arg) => !arg.startsWith("-"));
   const loader = name && subCommands ? (subCommands as Record<string, unknown>)[name] : undefined;
   if (!loader) return [command, parent];
@@ -104,5 +112,5 @@ function toKebab(name: string): string {
 }
 
 function stripAnsi(text: string): string {
-  return text.replace(/\x1b\[[0-9;]*m/g, "");
+  return text.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g"), "");
 }

@@ -1,5 +1,5 @@
 // The one logger: human lines (or JSON lines with --json) on stderr, so stdout carries only data.
-import { createConsola, LogLevels, type ConsolaInstance, type LogObject } from "consola";
+import { type ConsolaInstance, createConsola, LogLevels, type LogObject } from "consola";
 
 export interface LogOptions {
   quiet?: boolean;
@@ -30,7 +30,9 @@ function createLogger(options: LogOptions): ConsolaInstance {
 }
 
 function writeJsonLine(entry: LogObject): void {
-  const message = entry.args.map((a) => (typeof a === "string" ? a : a instanceof Error ? a.message : JSON.stringify(a))).join(" ");
+  const message = entry.args
+    .map((a) => (typeof a === "string" ? a : a instanceof Error ? a.message : JSON.stringify(a)))
+    .join(" ");
   const line = { time: entry.date.toISOString(), level: entry.type, message, ...(entry.tag ? { tag: entry.tag } : {}) };
   process.stderr.write(`${JSON.stringify(line)}\n`);
 }

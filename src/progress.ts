@@ -29,7 +29,14 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr): Pro
   return {
     update(event) {
       if (event.type === "base-start") {
-        [base, tables, tablesDone, records, bytes, started] = [event.baseName, event.tables, 0, 0, 0, performance.now()];
+        [base, tables, tablesDone, records, bytes, started] = [
+          event.baseName,
+          event.tables,
+          0,
+          0,
+          0,
+          performance.now(),
+        ];
       } else if (event.type === "records") records += event.count;
       else if (event.type === "table-done") tablesDone++;
       else if (event.type === "attachment-bytes") bytes += event.bytes;

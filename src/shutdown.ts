@@ -16,5 +16,6 @@ export function installSignalHandlers(): void {
 
 /** Throws the INTERRUPTED error if the run was cancelled. */
 export function throwIfInterrupted(signal: AbortSignal = shutdownSignal): void {
-  if (signal.aborted) throw signal.reason instanceof AirbackupError ? signal.reason : new AirbackupError("INTERRUPTED", "interrupted");
+  if (signal.aborted)
+    throw signal.reason instanceof AirbackupError ? signal.reason : new AirbackupError("INTERRUPTED", "interrupted");
 }

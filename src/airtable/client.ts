@@ -4,7 +4,7 @@ import * as v from "valibot";
 import { AirbackupError } from "../errors.ts";
 import { withRetry } from "../retry.ts";
 import { AmbiguousWriteError, AttachmentUrlExpiredError } from "./errors.ts";
-import { errorForStatus, parseErrorBody, redact, type RequestContext } from "./http-errors.ts";
+import { errorForStatus, parseErrorBody, type RequestContext, redact } from "./http-errors.ts";
 import { createRateLimiter, type RateLimiter } from "./rate-limiter.ts";
 
 export interface AirtableClientOptions {
@@ -135,10 +135,14 @@ export function createAirtableClient(options: AirtableClientOptions): AirtableCl
       if (signal?.aborted) throw interrupted(signal.reason);
       if (!(error instanceof Transient)) throw error;
       if (!idempotent && !error.noWriteHappened) throw new AmbiguousWriteError(req.what, error.reason, error.cause);
-      throw new AirbackupError("AIRTABLE_UNAVAILABLE", `Airtable did not answer ${req.what} (${error.reason}, after ${retry.retries + 1} attempts)`, {
-        hint: "Airtable or the network may be down; try again later",
-        cause: error.cause,
-      });
+      throw new AirbackupError(
+        "AIRTABLE_UNAVAILABLE",
+        `Airtable did not answer ${req.what} (${error.reason}, after ${retry.retries + 1} attempts)`,
+        {
+          hint: "Airtable or the network may be down; try again later",
+          cause: error.cause,
+        },
+      );
     }
   }
 
@@ -148,7 +152,13 @@ export function createAirtableClient(options: AirtableClientOptions): AirtableCl
     try {
       return await withRetry(
         async () => {
-          const { status, response } = await send(url, { headers: { "User-Agent": options.userAgent } }, signal, false, async (r) => r);
+          const { status, response } = await send(
+            url,
+            { headers: { "User-Agent": options.userAgent } },
+            signal,
+            false,
+            async (r) => r,
+          );
           if (status >= 200 && status < 300) return response;
           await response.body?.cancel();
           if ([401, 403, 404, 410].includes(status)) throw new AttachmentUrlExpiredError(status);
@@ -166,14 +176,24 @@ export function createAirtableClient(options: AirtableClientOptions): AirtableCl
     } catch (error) {
       if (signal?.aborted) throw interrupted(signal.reason);
       if (!(error instanceof Transient)) throw error;
-      throw new AirbackupError("AIRTABLE_UNAVAILABLE", `attachment download from ${host} failed (${error.reason}, after ${retry.retries + 1} attempts)`, {
-        cause: error.cause,
-      });
+      throw new AirbackupError(
+        "AIRTABLE_UNAVAILABLE",
+        `attachment download from ${host} failed (${error.reason}, after ${retry.retries + 1} attempts)`,
+        {
+          cause: error.cause,
+        },
+      );
     }
   }
 
   /** One HTTP exchange under a timeout; `read` runs inside it. Network failures become Transient. */
-  async function send<R>(url: string, init: RequestInit, signal: AbortSignal | undefined, timeBody: boolean, read: (r: Response) => Promise<R>) {
+  async function send<R>(
+    url: string,
+    init: RequestInit,
+    signal: AbortSignal | undefined,
+    timeBody: boolean,
+    read: (r: Response) => Promise<R>,
+  ) {
     const timer = new AbortController();
     const timeout = setTimeout(() => timer.abort(), timeoutMs);
     try {
@@ -224,7 +244,10 @@ function validate<T>(req: ApiRequest<T>, text: string): T {
   }
   const result = v.safeParse(req.schema, json);
   if (!result.success) {
-    throw new AirbackupError("AIRTABLE_INVALID", `unexpected response from Airtable for ${req.what}: ${v.summarize(result.issues)}`);
+    throw new AirbackupError(
+      "AIRTABLE_INVALID",
+      `unexpected response from Airtable for ${req.what}: ${v.summarize(result.issues)}`,
+    );
   }
   return json as T; // the schemas do not transform: keep the object as parsed (key order, unknown keys)
 }

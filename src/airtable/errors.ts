@@ -9,9 +9,13 @@ import { AirbackupError } from "../errors.ts";
  */
 export class IteratorExpiredError extends AirbackupError {
   constructor(what: string) {
-    super("AIRTABLE_INVALID", `Airtable's record iterator expired while listing ${what} (422 LIST_RECORDS_ITERATOR_NOT_AVAILABLE)`, {
-      hint: "the table's listing has to start again from the first page",
-    });
+    super(
+      "AIRTABLE_INVALID",
+      `Airtable's record iterator expired while listing ${what} (422 LIST_RECORDS_ITERATOR_NOT_AVAILABLE)`,
+      {
+        hint: "the table's listing has to start again from the first page",
+      },
+    );
     this.name = "IteratorExpiredError";
   }
 }

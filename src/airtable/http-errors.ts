@@ -38,9 +38,13 @@ export function errorForStatus(status: number, body: ErrorBody, ctx: RequestCont
   const detail = `${status} ${body.type}${body.message ? `: ${body.message}` : ""}`;
   switch (status) {
     case 401:
-      return new AirbackupError("AIRTABLE_AUTH", `Airtable rejected the token (401 ${body.type === "UNKNOWN" ? "AUTHENTICATION_REQUIRED" : body.type})`, {
-        hint: "check AIRTABLE_TOKEN (or `token:` in the config): the personal access token may be mistyped, expired or revoked; tokens are made at https://airtable.com/create/tokens",
-      });
+      return new AirbackupError(
+        "AIRTABLE_AUTH",
+        `Airtable rejected the token (401 ${body.type === "UNKNOWN" ? "AUTHENTICATION_REQUIRED" : body.type})`,
+        {
+          hint: "check AIRTABLE_TOKEN (or `token:` in the config): the personal access token may be mistyped, expired or revoked; tokens are made at https://airtable.com/create/tokens",
+        },
+      );
     case 403: {
       // The generic PAT answer carries a long boilerplate message; the specific ones name the table or field.
       const shown = body.type === "INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND" ? `403 ${body.type}` : detail;

@@ -37,7 +37,10 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
   const laneFor = (baseId: string | null): Lane | undefined => {
     if (baseId === null) return undefined;
     let lane = bases.get(baseId);
-    if (!lane) bases.set(baseId, (lane = newLane(baseInterval)));
+    if (!lane) {
+      lane = newLane(baseInterval);
+      bases.set(baseId, lane);
+    }
     return lane;
   };
 
@@ -72,7 +75,11 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
         for (const lane of lanes) remove(lane, slot); // an unused slot only widens the gaps: safe
         throw error;
       }
-      for (const lane of lanes) remove(lane, slot), insert(lane, sendAt); // keep the real send time
+      // keep the real send time
+      for (const lane of lanes) {
+        remove(lane, slot);
+        insert(lane, sendAt);
+      }
       return;
     }
     throw new Error("rate limiter: paused too many times in a row");
@@ -111,7 +118,10 @@ function earliestCommonSlot(lanes: Lane[], t: number): number {
     let moved = false;
     for (const lane of lanes) {
       const fitted = fit(lane, t);
-      if (fitted !== t) (t = fitted), (moved = true);
+      if (fitted !== t) {
+        t = fitted;
+        moved = true;
+      }
     }
     if (!moved) return t;
   }

@@ -2,15 +2,15 @@
 // Attachment files are fetched with client.download (outside the rate limit).
 import type { AirtableClient } from "./client.ts";
 import {
+  type AirtableBase,
+  type AirtableBaseSchema,
+  type AirtableComment,
+  type AirtableRecord,
   BaseSchemaResponseSchema,
   CommentsPageSchema,
   ListBasesSchema,
   RecordPageSchema,
   RecordSchema,
-  type AirtableBase,
-  type AirtableBaseSchema,
-  type AirtableComment,
-  type AirtableRecord,
 } from "./schemas.ts";
 
 export interface ListRecordsOptions {
@@ -30,14 +30,23 @@ const MAX_GET_URL = 15_000;
 const MAX_PAGES = 1_000_000; // a safety bound: 100 million records
 
 /** Every base the token can see (follows `offset`). */
-export async function listBases(client: AirtableClient, options: { signal?: AbortSignal } = {}): Promise<AirtableBase[]> {
+export async function listBases(
+  client: AirtableClient,
+  options: { signal?: AbortSignal } = {},
+): Promise<AirtableBase[]> {
   const bases: AirtableBase[] = [];
   let offset: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
     const query = new URLSearchParams(offset ? { offset } : {});
     const res = await client.request({
-      method: "GET", path: "/v0/meta/bases", query, baseId: null, schema: ListBasesSchema,
-      what: "the list of bases", scope: "schema.bases:read", signal: options.signal,
+      method: "GET",
+      path: "/v0/meta/bases",
+      query,
+      baseId: null,
+      schema: ListBasesSchema,
+      what: "the list of bases",
+      scope: "schema.bases:read",
+      signal: options.signal,
     });
     bases.push(...res.bases);
     offset = res.offset;
@@ -57,8 +66,14 @@ export async function getBaseSchema(
 ): Promise<AirtableBaseSchema> {
   const query = new URLSearchParams(options.includeVisibleFieldIds === false ? {} : { include: "visibleFieldIds" });
   return client.request({
-    method: "GET", path: `/v0/meta/bases/${enc(baseId)}/tables`, query, baseId, schema: BaseSchemaResponseSchema,
-    what: `the schema of base ${baseId}`, scope: "schema.bases:read", signal: options.signal,
+    method: "GET",
+    path: `/v0/meta/bases/${enc(baseId)}/tables`,
+    query,
+    baseId,
+    schema: BaseSchemaResponseSchema,
+    what: `the schema of base ${baseId}`,
+    scope: "schema.bases:read",
+    signal: options.signal,
   });
 }
 
@@ -83,7 +98,11 @@ export async function* listRecordPages(
       ...(viaPost
         ? { method: "POST" as const, path: `${path}/listRecords`, body: listBody(options, offset), idempotent: true }
         : { method: "GET" as const, path, query }),
-      baseId, schema: RecordPageSchema, what, scope: "data.records:read", signal: options.signal,
+      baseId,
+      schema: RecordPageSchema,
+      what,
+      scope: "data.records:read",
+      signal: options.signal,
     });
     yield res.records;
     offset = res.offset;
@@ -101,8 +120,13 @@ export async function getRecord(
 ): Promise<AirtableRecord> {
   const query = new URLSearchParams(options.returnFieldsByFieldId ? { returnFieldsByFieldId: "true" } : {});
   return client.request({
-    method: "GET", path: `/v0/${enc(baseId)}/${enc(table)}/${enc(recordId)}`, query, baseId, schema: RecordSchema,
-    what: `record ${recordId} of table ${JSON.stringify(table)} in base ${baseId}`, scope: "data.records:read",
+    method: "GET",
+    path: `/v0/${enc(baseId)}/${enc(table)}/${enc(recordId)}`,
+    query,
+    baseId,
+    schema: RecordSchema,
+    what: `record ${recordId} of table ${JSON.stringify(table)} in base ${baseId}`,
+    scope: "data.records:read",
     signal: options.signal,
   });
 }
@@ -120,9 +144,14 @@ export async function listComments(
   for (let page = 0; page < MAX_PAGES; page++) {
     const query = new URLSearchParams({ pageSize: "100", ...(offset ? { offset } : {}) });
     const res = await client.request({
-      method: "GET", path: `/v0/${enc(baseId)}/${enc(table)}/${enc(recordId)}/comments`, query, baseId,
-      schema: CommentsPageSchema, what: `the comments of record ${recordId} in base ${baseId}`,
-      scope: "data.recordComments:read", signal: options.signal,
+      method: "GET",
+      path: `/v0/${enc(baseId)}/${enc(table)}/${enc(recordId)}/comments`,
+      query,
+      baseId,
+      schema: CommentsPageSchema,
+      what: `the comments of record ${recordId} in base ${baseId}`,
+      scope: "data.recordComments:read",
+      signal: options.signal,
     });
     comments.push(...res.comments);
     offset = res.offset ?? undefined;

@@ -55,7 +55,10 @@ export const CommentSchema = v.looseObject({
   createdTime: v.string(),
   author: v.optional(v.looseObject({ id: v.string() })),
 });
-export const CommentsPageSchema = v.looseObject({ comments: v.array(CommentSchema), offset: v.optional(v.nullable(v.string())) });
+export const CommentsPageSchema = v.looseObject({
+  comments: v.array(CommentSchema),
+  offset: v.optional(v.nullable(v.string())),
+});
 
 /** POST content.airtable.com/.../uploadAttachment: the whole cell, keyed by field id. */
 export const UploadResponseSchema = v.looseObject({

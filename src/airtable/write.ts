@@ -4,16 +4,16 @@
 import type { AirtableClient } from "./client.ts";
 import { enc } from "./read.ts";
 import {
-  CreateBaseResponseSchema,
-  FieldSchema,
-  RecordsResponseSchema,
-  TableSchema,
-  UploadResponseSchema,
   type AirtableCreateBaseResponse,
   type AirtableField,
   type AirtableRecord,
   type AirtableTable,
   type AirtableUploadResponse,
+  CreateBaseResponseSchema,
+  FieldSchema,
+  RecordsResponseSchema,
+  TableSchema,
+  UploadResponseSchema,
 } from "./schemas.ts";
 
 /** A field as the Meta API takes it on create: `{ name, type, description?, options? }`. */
@@ -46,16 +46,31 @@ export async function createBase(
   options: { signal?: AbortSignal } = {},
 ): Promise<AirtableCreateBaseResponse> {
   return client.request({
-    method: "POST", path: "/v0/meta/bases", body: base, baseId: null, schema: CreateBaseResponseSchema,
-    what: `creating base ${JSON.stringify(base.name)} in workspace ${base.workspaceId}`, scope: "schema.bases:write",
+    method: "POST",
+    path: "/v0/meta/bases",
+    body: base,
+    baseId: null,
+    schema: CreateBaseResponseSchema,
+    what: `creating base ${JSON.stringify(base.name)} in workspace ${base.workspaceId}`,
+    scope: "schema.bases:write",
     signal: options.signal,
   });
 }
 
-export async function createTable(client: AirtableClient, baseId: string, table: NewTable, options: { signal?: AbortSignal } = {}): Promise<AirtableTable> {
+export async function createTable(
+  client: AirtableClient,
+  baseId: string,
+  table: NewTable,
+  options: { signal?: AbortSignal } = {},
+): Promise<AirtableTable> {
   return client.request({
-    method: "POST", path: `/v0/meta/bases/${enc(baseId)}/tables`, body: table, baseId, schema: TableSchema,
-    what: `creating table ${JSON.stringify(table.name)} in base ${baseId}`, scope: "schema.bases:write",
+    method: "POST",
+    path: `/v0/meta/bases/${enc(baseId)}/tables`,
+    body: table,
+    baseId,
+    schema: TableSchema,
+    what: `creating table ${JSON.stringify(table.name)} in base ${baseId}`,
+    scope: "schema.bases:write",
     signal: options.signal,
   });
 }
@@ -68,9 +83,14 @@ export async function createField(
   options: { signal?: AbortSignal } = {},
 ): Promise<AirtableField> {
   return client.request({
-    method: "POST", path: `/v0/meta/bases/${enc(baseId)}/tables/${enc(tableId)}/fields`, body: field, baseId,
-    schema: FieldSchema, what: `creating field ${JSON.stringify(field.name)} in table ${tableId} of base ${baseId}`,
-    scope: "schema.bases:write", signal: options.signal,
+    method: "POST",
+    path: `/v0/meta/bases/${enc(baseId)}/tables/${enc(tableId)}/fields`,
+    body: field,
+    baseId,
+    schema: FieldSchema,
+    what: `creating field ${JSON.stringify(field.name)} in table ${tableId} of base ${baseId}`,
+    scope: "schema.bases:write",
+    signal: options.signal,
   });
 }
 
@@ -84,9 +104,14 @@ export async function updateField(
   options: { signal?: AbortSignal } = {},
 ): Promise<AirtableField> {
   return client.request({
-    method: "PATCH", path: `/v0/meta/bases/${enc(baseId)}/tables/${enc(tableId)}/fields/${enc(fieldId)}`, body: patch,
-    baseId, schema: FieldSchema, what: `updating field ${fieldId} in table ${tableId} of base ${baseId}`,
-    scope: "schema.bases:write", signal: options.signal,
+    method: "PATCH",
+    path: `/v0/meta/bases/${enc(baseId)}/tables/${enc(tableId)}/fields/${enc(fieldId)}`,
+    body: patch,
+    baseId,
+    schema: FieldSchema,
+    what: `updating field ${fieldId} in table ${tableId} of base ${baseId}`,
+    scope: "schema.bases:write",
+    signal: options.signal,
   });
 }
 
@@ -100,9 +125,14 @@ export async function createRecords(
 ): Promise<AirtableRecord[]> {
   checkBatch(records.length);
   const res = await client.request({
-    method: "POST", path: `/v0/${enc(baseId)}/${enc(table)}`, body: recordsBody(records, options), baseId,
-    schema: RecordsResponseSchema, what: `creating ${records.length} records in table ${JSON.stringify(table)} of base ${baseId}`,
-    scope: "data.records:write", signal: options.signal,
+    method: "POST",
+    path: `/v0/${enc(baseId)}/${enc(table)}`,
+    body: recordsBody(records, options),
+    baseId,
+    schema: RecordsResponseSchema,
+    what: `creating ${records.length} records in table ${JSON.stringify(table)} of base ${baseId}`,
+    scope: "data.records:write",
+    signal: options.signal,
   });
   return res.records;
 }
@@ -117,9 +147,14 @@ export async function updateRecords(
 ): Promise<AirtableRecord[]> {
   checkBatch(records.length);
   const res = await client.request({
-    method: "PATCH", path: `/v0/${enc(baseId)}/${enc(table)}`, body: recordsBody(records, options), baseId,
-    schema: RecordsResponseSchema, what: `updating ${records.length} records in table ${JSON.stringify(table)} of base ${baseId}`,
-    scope: "data.records:write", signal: options.signal,
+    method: "PATCH",
+    path: `/v0/${enc(baseId)}/${enc(table)}`,
+    body: recordsBody(records, options),
+    baseId,
+    schema: RecordsResponseSchema,
+    what: `updating ${records.length} records in table ${JSON.stringify(table)} of base ${baseId}`,
+    scope: "data.records:write",
+    signal: options.signal,
   });
   return res.records;
 }
@@ -137,10 +172,15 @@ export async function uploadAttachment(
   options: { signal?: AbortSignal } = {},
 ): Promise<AirtableUploadResponse> {
   return client.request({
-    method: "POST", host: "content", path: `/v0/${enc(baseId)}/${enc(recordId)}/${enc(fieldIdOrName)}/uploadAttachment`,
+    method: "POST",
+    host: "content",
+    path: `/v0/${enc(baseId)}/${enc(recordId)}/${enc(fieldIdOrName)}/uploadAttachment`,
     body: { contentType: file.contentType, filename: file.filename, file: Buffer.from(file.bytes).toString("base64") },
-    baseId, schema: UploadResponseSchema, what: `uploading ${JSON.stringify(file.filename)} to record ${recordId} of base ${baseId}`,
-    scope: "data.records:write", signal: options.signal,
+    baseId,
+    schema: UploadResponseSchema,
+    what: `uploading ${JSON.stringify(file.filename)} to record ${recordId} of base ${baseId}`,
+    scope: "data.records:write",
+    signal: options.signal,
   });
 }
 

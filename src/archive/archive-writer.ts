@@ -3,8 +3,16 @@
 import { link, rename, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import { AirbackupError } from "../errors.ts";
-import { createFileSink, syncDirectory, type FileSink } from "./file-sink.ts";
-import { ATTACHMENT_INDEX_PATH, attachmentPath, commentsPath, FORMAT_VERSION, MANIFEST_PATH, SCHEMA_PATH, tablePath } from "./layout.ts";
+import { createFileSink, type FileSink, syncDirectory } from "./file-sink.ts";
+import {
+  ATTACHMENT_INDEX_PATH,
+  attachmentPath,
+  commentsPath,
+  FORMAT_VERSION,
+  MANIFEST_PATH,
+  SCHEMA_PATH,
+  tablePath,
+} from "./layout.ts";
 import type { Manifest } from "./manifest.ts";
 import { verifyArchive } from "./verify.ts";
 import { createZipWriter, type ZipEntryData, type ZipEntryResult, type ZipWriter } from "./zip-writer.ts";
@@ -57,7 +65,9 @@ export interface ArchiveWriter {
 export async function createArchive(finalPath: string, options: ArchiveOptions): Promise<ArchiveWriter> {
   const partialPath = `${finalPath}.partial`;
   if (await Bun.file(finalPath).exists()) {
-    throw new AirbackupError("IO", `${finalPath} already exists; not overwriting it`, { hint: "wait a second and run again (archive names carry the time to the second)" });
+    throw new AirbackupError("IO", `${finalPath} already exists; not overwriting it`, {
+      hint: "wait a second and run again (archive names carry the time to the second)",
+    });
   }
   const sink: FileSink = await createFileSink(partialPath, 0o600, { exclusive: true });
   const zip: ZipWriter = createZipWriter(sink, { forceZip64: options.forceZip64, now: options.now });
@@ -100,7 +110,15 @@ export async function createArchive(finalPath: string, options: ArchiveOptions):
   const writer: ArchiveWriter = {
     finalPath,
     partialPath,
-    writeSchema: (schema) => serial(async () => void (await add(SCHEMA_PATH, typeof schema === "string" ? schema : JSON.stringify(schema), "application/json"))),
+    writeSchema: (schema) =>
+      serial(
+        async () =>
+          void (await add(
+            SCHEMA_PATH,
+            typeof schema === "string" ? schema : JSON.stringify(schema),
+            "application/json",
+          )),
+      ),
     writeTable: (table, pages) =>
       serial(async () => {
         const counter = { lines: 0 };
@@ -114,7 +132,8 @@ export async function createArchive(finalPath: string, options: ArchiveOptions):
         const counter = { lines: 0 };
         const path = tablePath(table.id);
         const { sha256 } = await add(path, countLines(Bun.file(file).stream(), counter), "application/x-ndjson");
-        if (counter.lines !== records) throw new Error(`${file} holds ${counter.lines} lines, expected ${records} records`);
+        if (counter.lines !== records)
+          throw new Error(`${file} holds ${counter.lines} lines, expected ${records} records`);
         tables.push({ id: table.id, name: table.name, records, path, sha256 });
       }),
     hasAttachment: (sha256) => stored.has(sha256),
@@ -135,7 +154,8 @@ export async function createArchive(finalPath: string, options: ArchiveOptions):
         const counter = { lines: 0 };
         const check = (line: unknown) => {
           const sha256 = (typeof line === "string" ? JSON.parse(line) : line)?.sha256;
-          if (typeof sha256 !== "string" || !stored.has(sha256)) throw new Error(`attachments.jsonl line refers to a file not in the archive: ${String(sha256)}`);
+          if (typeof sha256 !== "string" || !stored.has(sha256))
+            throw new Error(`attachments.jsonl line refers to a file not in the archive: ${String(sha256)}`);
         };
         await add(ATTACHMENT_INDEX_PATH, jsonl(lines, counter, check), "application/x-ndjson");
         indexWritten = true;
@@ -169,14 +189,20 @@ export async function createArchive(finalPath: string, options: ArchiveOptions):
           ...(o.apiCalls !== undefined ? { apiCalls: o.apiCalls } : {}),
           entries: { ...entries },
         };
-        await zip.addEntry(MANIFEST_PATH, `${JSON.stringify(manifest, null, 2)}\n`, { contentType: "application/json" });
+        await zip.addEntry(MANIFEST_PATH, `${JSON.stringify(manifest, null, 2)}\n`, {
+          contentType: "application/json",
+        });
         await zip.finish();
         await sink.close();
         const report = await verifyArchive(partialPath);
         if (!report.ok) {
-          throw new AirbackupError("ARCHIVE_CORRUPT", `the archive just written failed verification: ${report.problems[0]}`, {
-            hint: "check the disk (space, errors) and run the backup again",
-          });
+          throw new AirbackupError(
+            "ARCHIVE_CORRUPT",
+            `the archive just written failed verification: ${report.problems[0]}`,
+            {
+              hint: "check the disk (space, errors) and run the backup again",
+            },
+          );
         }
         await placeWithoutOverwriting(partialPath, finalPath);
         state = "finished";
@@ -202,7 +228,9 @@ async function placeWithoutOverwriting(partialPath: string, finalPath: string): 
     await link(partialPath, finalPath);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "EEXIST") {
-      throw new AirbackupError("IO", `${finalPath} appeared while the backup ran; not overwriting it`, { cause: error });
+      throw new AirbackupError("IO", `${finalPath} appeared while the backup ran; not overwriting it`, {
+        cause: error,
+      });
     }
     // A file system without hard links: fall back to rename (still atomic; the check above ran at open).
     await rename(partialPath, finalPath);
@@ -211,15 +239,22 @@ async function placeWithoutOverwriting(partialPath: string, finalPath: string): 
   await unlink(partialPath);
 }
 
-async function* jsonl(source: Lines, counter: { lines: number }, check?: (line: unknown) => void): AsyncIterable<Uint8Array> {
+async function* jsonl(
+  source: Lines,
+  counter: { lines: number },
+  check?: (line: unknown) => void,
+): AsyncIterable<Uint8Array> {
   const encoder = new TextEncoder();
-  const pages: AsyncIterable<readonly unknown[]> | Iterable<readonly unknown[]> = Array.isArray(source) ? [source] : (source as AsyncIterable<readonly unknown[]>);
+  const pages: AsyncIterable<readonly unknown[]> | Iterable<readonly unknown[]> = Array.isArray(source)
+    ? [source]
+    : (source as AsyncIterable<readonly unknown[]>);
   for await (const page of pages) {
     if (page.length === 0) continue;
     let text = "";
     for (const line of page) {
       const serialized = typeof line === "string" ? line : JSON.stringify(line);
-      if (serialized === undefined || serialized.includes("\n")) throw new Error("a JSONL line must be one line of JSON");
+      if (serialized === undefined || serialized.includes("\n"))
+        throw new Error("a JSONL line must be one line of JSON");
       check?.(line);
       text += `${serialized}\n`;
     }

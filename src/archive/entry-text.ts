@@ -9,7 +9,11 @@ export const MAX_SMALL_ENTRY = 256 * 1024 * 1024;
 export const MAX_LINE = 64 * 1024 * 1024;
 
 export async function readSmallEntry(zip: ZipArchive, entry: ZipEntry): Promise<string> {
-  if (entry.size > MAX_SMALL_ENTRY) throw new AirbackupError("ARCHIVE_CORRUPT", `${zip.path}: ${entry.name} is implausibly large (${entry.size} bytes)`);
+  if (entry.size > MAX_SMALL_ENTRY)
+    throw new AirbackupError(
+      "ARCHIVE_CORRUPT",
+      `${zip.path}: ${entry.name} is implausibly large (${entry.size} bytes)`,
+    );
   return readText(zip.readEntry(entry));
 }
 
@@ -25,7 +29,11 @@ export async function readText(source: AsyncIterable<Uint8Array>): Promise<strin
  * Parses each line of a JSONL stream and hands it to `check`; returns the line count.
  * Throws SyntaxError for a line that is not JSON (or an empty line before the end).
  */
-export async function readJsonLines(source: AsyncIterable<Uint8Array>, label: string, check: (value: unknown) => void): Promise<number> {
+export async function readJsonLines(
+  source: AsyncIterable<Uint8Array>,
+  label: string,
+  check: (value: unknown) => void,
+): Promise<number> {
   const decoder = new TextDecoder();
   let rest = "";
   let lines = 0;
@@ -48,7 +56,8 @@ export async function readJsonLines(source: AsyncIterable<Uint8Array>, label: st
       start = at + 1;
     }
     rest = rest.slice(start);
-    if (rest.length > MAX_LINE) throw new AirbackupError("ARCHIVE_CORRUPT", `${label}: line ${lines + 1} is longer than ${MAX_LINE} bytes`);
+    if (rest.length > MAX_LINE)
+      throw new AirbackupError("ARCHIVE_CORRUPT", `${label}: line ${lines + 1} is longer than ${MAX_LINE} bytes`);
   }
   rest += decoder.decode();
   if (rest.length > 0) take(rest); // a last line without its newline still counts

@@ -1,5 +1,5 @@
 // A zip sink over a local file: buffers small writes, fsyncs on close, and can remove what it wrote.
-import { open, rm, type FileHandle } from "node:fs/promises";
+import { type FileHandle, open, rm } from "node:fs/promises";
 import { AirbackupError } from "../errors.ts";
 import type { ZipSink } from "./zip-writer.ts";
 
@@ -17,7 +17,11 @@ const BUFFER_BYTES = 1024 * 1024;
  * Creates (or truncates) `path` with `mode` (default 0600) and returns a sink writing to it. With
  * `exclusive`, an existing file is an error instead: two runs never write into one file.
  */
-export async function createFileSink(path: string, mode = 0o600, options: { exclusive?: boolean } = {}): Promise<FileSink> {
+export async function createFileSink(
+  path: string,
+  mode = 0o600,
+  options: { exclusive?: boolean } = {},
+): Promise<FileSink> {
   let handle: FileHandle | undefined;
   try {
     handle = await open(path, options.exclusive ? "wx" : "w", mode);

@@ -37,9 +37,13 @@ export function parseManifest(text: string, label: string): Manifest {
   }
   const format = typeof json === "object" && json !== null ? (json as { format?: unknown }).format : undefined;
   if (typeof format === "number" && format > FORMAT_VERSION) {
-    throw new AirbackupError("ARCHIVE_UNSUPPORTED", `${label}: archive format ${format} is newer than this airbackup understands (format ${FORMAT_VERSION})`, {
-      hint: "upgrade airbackup to read it",
-    });
+    throw new AirbackupError(
+      "ARCHIVE_UNSUPPORTED",
+      `${label}: archive format ${format} is newer than this airbackup understands (format ${FORMAT_VERSION})`,
+      {
+        hint: "upgrade airbackup to read it",
+      },
+    );
   }
   const result = v.safeParse(ManifestSchema, json);
   if (!result.success) {

@@ -1,5 +1,5 @@
 // Bounded positional reads from a local file (pread); short reads mean the file is shorter than claimed.
-import { open, type FileHandle } from "node:fs/promises";
+import { type FileHandle, open } from "node:fs/promises";
 import { AirbackupError } from "../errors.ts";
 
 export interface RandomAccessFile {
@@ -15,20 +15,31 @@ export async function openRandomAccessFile(path: string, label = path): Promise<
     handle = await open(path, "r");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const message = code === "ENOENT" ? `${label}: no such file` : code === "EISDIR" ? `${label}: is a directory, not an archive` : `${label}: cannot open: ${(error as Error).message}`;
+    const message =
+      code === "ENOENT"
+        ? `${label}: no such file`
+        : code === "EISDIR"
+          ? `${label}: is a directory, not an archive`
+          : `${label}: cannot open: ${(error as Error).message}`;
     throw new AirbackupError("IO", message, { cause: error });
   }
   const stat = await handle.stat();
   if (!stat.isFile()) {
     await handle.close();
-    throw new AirbackupError("IO", `${label}: ${stat.isDirectory() ? "is a directory" : "is not a regular file"}, not an archive`);
+    throw new AirbackupError(
+      "IO",
+      `${label}: ${stat.isDirectory() ? "is a directory" : "is not a regular file"}, not an archive`,
+    );
   }
   const size = stat.size;
   return {
     size,
     async read(offset, length) {
       if (offset < 0 || length < 0 || offset + length > size) {
-        throw new AirbackupError("ARCHIVE_CORRUPT", `${label}: truncated (needs bytes ${offset}..${offset + length} of a ${size}-byte file)`);
+        throw new AirbackupError(
+          "ARCHIVE_CORRUPT",
+          `${label}: truncated (needs bytes ${offset}..${offset + length} of a ${size}-byte file)`,
+        );
       }
       const bytes = new Uint8Array(length);
       for (let got = 0; got < length; ) {

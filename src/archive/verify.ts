@@ -1,10 +1,10 @@
 // End-to-end check of one archive: every entry read in full (CRC-32, sizes), its sha256 against the
 // manifest, table line counts and JSON, and every attachment the index names present and intact.
 import { AirbackupError } from "../errors.ts";
-import { ATTACHMENT_INDEX_PATH, attachmentHashOf, MANIFEST_PATH, SCHEMA_PATH } from "./layout.ts";
-import { parseManifest, type Manifest } from "./manifest.ts";
-import { openZip, type ZipArchive, type ZipEntry } from "./zip-reader.ts";
 import { MAX_SMALL_ENTRY, readJsonLines, readSmallEntry, readText } from "./entry-text.ts";
+import { ATTACHMENT_INDEX_PATH, attachmentHashOf, MANIFEST_PATH, SCHEMA_PATH } from "./layout.ts";
+import { type Manifest, parseManifest } from "./manifest.ts";
+import { openZip, type ZipArchive, type ZipEntry } from "./zip-reader.ts";
 
 export interface VerifyReport {
   path: string;
@@ -29,7 +29,12 @@ export async function verifyArchive(path: string): Promise<VerifyReport> {
     const manifest = await readManifest(zip, problems);
     // Without a manifest, every entry is still read in full so damage is reported too.
     await checkEntries(zip, manifest, problems);
-    return { path, ok: problems.length === 0, problems: problems.slice(0, MAX_PROBLEMS), ...(manifest ? { manifest } : {}) };
+    return {
+      path,
+      ok: problems.length === 0,
+      problems: problems.slice(0, MAX_PROBLEMS),
+      ...(manifest ? { manifest } : {}),
+    };
   } finally {
     await zip.close();
   }
@@ -38,7 +43,11 @@ export async function verifyArchive(path: string): Promise<VerifyReport> {
 /** Reads and parses manifest.json; throws ARCHIVE_CORRUPT/ARCHIVE_UNSUPPORTED. */
 export async function readManifestOf(zip: ZipArchive): Promise<Manifest> {
   const entry = zip.entry(MANIFEST_PATH);
-  if (!entry) throw new AirbackupError("ARCHIVE_CORRUPT", `${zip.path}: no manifest.json (not an airbackup archive, or an incomplete one)`);
+  if (!entry)
+    throw new AirbackupError(
+      "ARCHIVE_CORRUPT",
+      `${zip.path}: no manifest.json (not an airbackup archive, or an incomplete one)`,
+    );
   return parseManifest(await readSmallEntry(zip, entry), zip.path);
 }
 
@@ -67,10 +76,12 @@ async function checkEntries(zip: ZipArchive, manifest: Manifest | undefined, pro
     return;
   }
   const tableByPath = new Map(manifest.tables.map((t) => [t.path, t]));
-  for (const name of Object.keys(manifest.entries)) if (!zip.entry(name)) problem(`${name} is listed in the manifest but missing from the archive`);
+  for (const name of Object.keys(manifest.entries))
+    if (!zip.entry(name)) problem(`${name} is listed in the manifest but missing from the archive`);
   for (const table of manifest.tables) {
     if (!zip.entry(table.path)) continue; // reported above, or below if the manifest forgot it
-    if (manifest.entries[table.path] !== table.sha256) problem(`${table.path}: the manifest disagrees with itself about its sha256`);
+    if (manifest.entries[table.path] !== table.sha256)
+      problem(`${table.path}: the manifest disagrees with itself about its sha256`);
   }
   for (const required of [ATTACHMENT_INDEX_PATH, ...manifest.tables.map((t) => t.path)]) {
     if (!zip.entry(required) && !(required in manifest.entries)) problem(`${required} is missing`);
@@ -92,9 +103,11 @@ async function checkEntries(zip: ZipArchive, manifest: Manifest | undefined, pro
         if (lines !== table.records) problem(`${entry.name} has ${lines} records, the manifest says ${table.records}`);
       } else if (entry.name === ATTACHMENT_INDEX_PATH) {
         const lines = await readJsonLines(hashing, entry.name, (line) => checkIndexLine(zip, line));
-        if (lines !== manifest.attachments.count) problem(`${entry.name} has ${lines} lines, the manifest says ${manifest.attachments.count}`);
+        if (lines !== manifest.attachments.count)
+          problem(`${entry.name} has ${lines} lines, the manifest says ${manifest.attachments.count}`);
       } else if (entry.name === SCHEMA_PATH) {
-        if (entry.size > MAX_SMALL_ENTRY) throw new AirbackupError("ARCHIVE_CORRUPT", `${zip.path}: ${entry.name} is implausibly large`);
+        if (entry.size > MAX_SMALL_ENTRY)
+          throw new AirbackupError("ARCHIVE_CORRUPT", `${zip.path}: ${entry.name} is implausibly large`);
         JSON.parse(await readText(hashing));
       } else if (entry.name.endsWith(".jsonl")) {
         await readJsonLines(hashing, entry.name, () => undefined);
@@ -106,15 +119,24 @@ async function checkEntries(zip: ZipArchive, manifest: Manifest | undefined, pro
       const named = attachmentHashOf(entry.name);
       if (named && named !== actual) problem(`${entry.name}: content hashes to ${actual}, not to its name`);
     } catch (error) {
-      problems.push(error instanceof SyntaxError ? `${zip.path}: ${entry.name}: not valid JSON: ${error.message}` : messageOf(error));
+      problems.push(
+        error instanceof SyntaxError
+          ? `${zip.path}: ${entry.name}: not valid JSON: ${error.message}`
+          : messageOf(error),
+      );
     }
   }
 }
 
 function checkIndexLine(zip: ZipArchive, line: unknown): void {
   const sha256 = (line as { sha256?: unknown } | null)?.sha256;
-  if (typeof sha256 !== "string" || !/^[0-9a-f]{64}$/.test(sha256)) throw new AirbackupError("ARCHIVE_CORRUPT", `${zip.path}: ${ATTACHMENT_INDEX_PATH}: a line has no valid sha256`);
-  if (!zip.entry(`attachments/${sha256}`)) throw new AirbackupError("ARCHIVE_CORRUPT", `${zip.path}: ${ATTACHMENT_INDEX_PATH}: attachment ${sha256} is missing from the archive`);
+  if (typeof sha256 !== "string" || !/^[0-9a-f]{64}$/.test(sha256))
+    throw new AirbackupError("ARCHIVE_CORRUPT", `${zip.path}: ${ATTACHMENT_INDEX_PATH}: a line has no valid sha256`);
+  if (!zip.entry(`attachments/${sha256}`))
+    throw new AirbackupError(
+      "ARCHIVE_CORRUPT",
+      `${zip.path}: ${ATTACHMENT_INDEX_PATH}: attachment ${sha256} is missing from the archive`,
+    );
 }
 
 function isRecordLine(line: unknown): void {

@@ -41,8 +41,10 @@ const MAX_COMMENT = 0xffff;
 const WINDOW = 1024 * 1024;
 
 export async function readCentralDirectory(file: RandomAccessFile, label: string): Promise<CentralDirectory> {
-  const corrupt = (message: string, hint?: string) => new AirbackupError("ARCHIVE_CORRUPT", `${label}: ${message}`, { hint });
-  if (file.size < EOCD_SIZE) throw corrupt(file.size === 0 ? "empty file, not a zip archive" : "not a zip archive (too short)");
+  const corrupt = (message: string, hint?: string) =>
+    new AirbackupError("ARCHIVE_CORRUPT", `${label}: ${message}`, { hint });
+  if (file.size < EOCD_SIZE)
+    throw corrupt(file.size === 0 ? "empty file, not a zip archive" : "not a zip archive (too short)");
   const tailStart = Math.max(0, file.size - EOCD_SIZE - MAX_COMMENT);
   const tail = await file.read(tailStart, file.size - tailStart);
   const eocdAt = findEocd(tail);
@@ -50,12 +52,16 @@ export async function readCentralDirectory(file: RandomAccessFile, label: string
     const head = await file.read(0, 4);
     const looksZip = new DataView(head.buffer, head.byteOffset).getUint32(0, true) === LOCAL_FILE_HEADER_SIGNATURE;
     throw looksZip
-      ? corrupt("truncated or incomplete: no end-of-central-directory record", "the file was cut short, perhaps by an interrupted copy or download; use another copy of the archive")
+      ? corrupt(
+          "truncated or incomplete: no end-of-central-directory record",
+          "the file was cut short, perhaps by an interrupted copy or download; use another copy of the archive",
+        )
       : corrupt("not a zip archive (no end-of-central-directory record)");
   }
   const eocdOffset = tailStart + eocdAt;
   const eocd = view(tail, eocdAt);
-  if (eocd.getUint16(4, true) !== 0 || eocd.getUint16(6, true) !== 0) throw corrupt("multi-disk zip archives are not supported");
+  if (eocd.getUint16(4, true) !== 0 || eocd.getUint16(6, true) !== 0)
+    throw corrupt("multi-disk zip archives are not supported");
   let count = eocd.getUint16(10, true);
   let cdSize = eocd.getUint32(12, true);
   let cdOffset = eocd.getUint32(16, true);
@@ -67,7 +73,8 @@ export async function readCentralDirectory(file: RandomAccessFile, label: string
     const z64Offset = u64(locator, 8, corrupt);
     if (z64Offset + ZIP64_EOCD_SIZE > locatorOffset) throw corrupt("zip64 end record points outside the file");
     const z64 = view(await file.read(z64Offset, ZIP64_EOCD_SIZE));
-    if (z64.getUint32(0, true) !== ZIP64_EOCD_SIGNATURE) throw corrupt("zip64 end-of-central-directory record is missing or damaged");
+    if (z64.getUint32(0, true) !== ZIP64_EOCD_SIGNATURE)
+      throw corrupt("zip64 end-of-central-directory record is missing or damaged");
     count = u64(z64, 32, corrupt);
     cdSize = u64(z64, 40, corrupt);
     cdOffset = u64(z64, 48, corrupt);
@@ -75,9 +82,11 @@ export async function readCentralDirectory(file: RandomAccessFile, label: string
   } else if (count === ZIP64_MARKER_16 || cdSize === ZIP64_MARKER_32 || cdOffset === ZIP64_MARKER_32) {
     throw corrupt("zip64 end-of-central-directory locator is missing");
   }
-  if (cdOffset + cdSize !== cdEnd) throw corrupt(`central directory bounds do not match the file (offset ${cdOffset} + size ${cdSize} ≠ ${cdEnd})`);
+  if (cdOffset + cdSize !== cdEnd)
+    throw corrupt(`central directory bounds do not match the file (offset ${cdOffset} + size ${cdSize} ≠ ${cdEnd})`);
   // A central record is at least 46 bytes: a count that cannot fit is a lie (and a way to exhaust memory).
-  if (count * CENTRAL_DIRECTORY_HEADER_SIZE > cdSize) throw corrupt(`central directory claims ${count} entries in ${cdSize} bytes`);
+  if (count * CENTRAL_DIRECTORY_HEADER_SIZE > cdSize)
+    throw corrupt(`central directory claims ${count} entries in ${cdSize} bytes`);
 
   const entries: ZipEntry[] = [];
   const names = new Set<string>();
@@ -99,7 +108,8 @@ export async function readCentralDirectory(file: RandomAccessFile, label: string
   for (let i = 0; i < count; i++) {
     await need(CENTRAL_DIRECTORY_HEADER_SIZE);
     const h = view(buf, pos);
-    if (h.getUint32(0, true) !== CENTRAL_DIRECTORY_SIGNATURE) throw corrupt(`central directory record ${i + 1} of ${count} is damaged (bad signature)`);
+    if (h.getUint32(0, true) !== CENTRAL_DIRECTORY_SIGNATURE)
+      throw corrupt(`central directory record ${i + 1} of ${count} is damaged (bad signature)`);
     const nameLength = h.getUint16(28, true);
     const extraLength = h.getUint16(30, true);
     const commentLength = h.getUint16(32, true);
@@ -119,10 +129,15 @@ export async function readCentralDirectory(file: RandomAccessFile, label: string
       size: r.getUint32(24, true),
       localHeaderOffset: r.getUint32(42, true),
     };
-    if (r.getUint16(34, true) !== 0 && r.getUint16(34, true) !== ZIP64_MARKER_16) throw corrupt(`${JSON.stringify(name)}: multi-disk zip archives are not supported`);
+    if (r.getUint16(34, true) !== 0 && r.getUint16(34, true) !== ZIP64_MARKER_16)
+      throw corrupt(`${JSON.stringify(name)}: multi-disk zip archives are not supported`);
     applyZip64Extra(entry, extra, corrupt);
     const reason = unsafeNameReason(name);
-    if (reason) throw corrupt(`refusing entry ${JSON.stringify(name)}: ${reason}`, "this archive was not written by airbackup, or was tampered with");
+    if (reason)
+      throw corrupt(
+        `refusing entry ${JSON.stringify(name)}: ${reason}`,
+        "this archive was not written by airbackup, or was tampered with",
+      );
     if (names.has(name)) throw corrupt(`duplicate entry ${JSON.stringify(name)}`);
     names.add(name);
     entries.push(entry);
@@ -151,7 +166,8 @@ function u64(v: DataView, at: number, corrupt: Corrupt): number {
 function findEocd(tail: Uint8Array): number {
   const v = view(tail);
   for (let at = tail.length - EOCD_SIZE; at >= 0; at--) {
-    if (v.getUint32(at, true) === EOCD_SIGNATURE && at + EOCD_SIZE + v.getUint16(at + 20, true) === tail.length) return at;
+    if (v.getUint32(at, true) === EOCD_SIGNATURE && at + EOCD_SIZE + v.getUint16(at + 20, true) === tail.length)
+      return at;
   }
   return -1;
 }
@@ -167,7 +183,9 @@ function applyZip64Extra(entry: ZipEntry, extra: Uint8Array, corrupt: Corrupt): 
     if (at + 4 + length > extra.length) break;
     if (id === ZIP64_EXTRA_ID) {
       if (length < wanted.length * 8) break;
-      wanted.forEach((key, i) => (entry[key] = u64(v, at + 4 + 8 * i, corrupt)));
+      wanted.forEach((key, i) => {
+        entry[key] = u64(v, at + 4 + 8 * i, corrupt);
+      });
       return;
     }
     at += 4 + length;
@@ -180,9 +198,13 @@ function checkNoOverlap(entries: readonly ZipEntry[], cdOffset: number, corrupt:
   const sorted = [...entries].sort((a, b) => a.localHeaderOffset - b.localHeaderOffset);
   for (let i = 0; i < sorted.length; i++) {
     const e = sorted[i]!;
-    const minimumEnd = e.localHeaderOffset + LOCAL_FILE_HEADER_SIZE + new TextEncoder().encode(e.name).length + e.compressedSize;
+    const minimumEnd =
+      e.localHeaderOffset + LOCAL_FILE_HEADER_SIZE + new TextEncoder().encode(e.name).length + e.compressedSize;
     const limit = sorted[i + 1]?.localHeaderOffset ?? cdOffset;
-    if (minimumEnd > limit) throw corrupt(`entry ${JSON.stringify(e.name)} overlaps ${sorted[i + 1] ? JSON.stringify(sorted[i + 1]!.name) : "the central directory"}`);
+    if (minimumEnd > limit)
+      throw corrupt(
+        `entry ${JSON.stringify(e.name)} overlaps ${sorted[i + 1] ? JSON.stringify(sorted[i + 1]!.name) : "the central directory"}`,
+      );
   }
 }
 
@@ -196,5 +218,7 @@ export function decodeName(bytes: Uint8Array, utf8Flag: boolean): string {
 }
 
 function fromDos(time: number, date: number): Date {
-  return new Date(Date.UTC(1980 + (date >> 9), ((date >> 5) & 15) - 1, date & 31, time >> 11, (time >> 5) & 63, (time & 31) * 2));
+  return new Date(
+    Date.UTC(1980 + (date >> 9), ((date >> 5) & 15) - 1, date & 31, time >> 11, (time >> 5) & 63, (time & 31) * 2),
+  );
 }

@@ -3,9 +3,16 @@
 import { Inflate } from "fflate";
 import { AirbackupError } from "../errors.ts";
 import { crc32 } from "./crc32.ts";
-import { decodeName, readCentralDirectory, type ZipEntry } from "./zip-directory.ts";
 import { openRandomAccessFile } from "./random-access-file.ts";
-import { FLAG_ENCRYPTED, FLAG_UTF8, LOCAL_FILE_HEADER_SIGNATURE, LOCAL_FILE_HEADER_SIZE, METHOD_DEFLATE, METHOD_STORED } from "./zip-records.ts";
+import { decodeName, readCentralDirectory, type ZipEntry } from "./zip-directory.ts";
+import {
+  FLAG_ENCRYPTED,
+  FLAG_UTF8,
+  LOCAL_FILE_HEADER_SIGNATURE,
+  LOCAL_FILE_HEADER_SIZE,
+  METHOD_DEFLATE,
+  METHOD_STORED,
+} from "./zip-records.ts";
 
 export type { ZipEntry } from "./zip-directory.ts";
 
@@ -29,7 +36,7 @@ const INFLATE_STEP = 32 * 1024;
 
 export async function openZip(path: string): Promise<ZipArchive> {
   const file = await openRandomAccessFile(path);
-  let directory;
+  let directory: Awaited<ReturnType<typeof readCentralDirectory>>;
   try {
     directory = await readCentralDirectory(file, path);
   } catch (error) {
@@ -40,13 +47,18 @@ export async function openZip(path: string): Promise<ZipArchive> {
   const byName = new Map(entries.map((e) => [e.name, e]));
 
   async function* readEntry(entry: ZipEntry): AsyncIterable<Uint8Array> {
-    const corrupt = (message: string, cause?: unknown) => new AirbackupError("ARCHIVE_CORRUPT", `${path}: ${entry.name}: ${message}`, { cause });
+    const corrupt = (message: string, cause?: unknown) =>
+      new AirbackupError("ARCHIVE_CORRUPT", `${path}: ${entry.name}: ${message}`, { cause });
     if (entry.flags & FLAG_ENCRYPTED) throw corrupt("is encrypted (not supported)");
-    if (entry.method !== METHOD_STORED && entry.method !== METHOD_DEFLATE) throw corrupt(`uses compression method ${entry.method} (only stored and deflate are supported)`);
-    if (entry.method === METHOD_STORED && entry.compressedSize !== entry.size) throw corrupt("stored entry with different compressed and uncompressed sizes");
+    if (entry.method !== METHOD_STORED && entry.method !== METHOD_DEFLATE)
+      throw corrupt(`uses compression method ${entry.method} (only stored and deflate are supported)`);
+    if (entry.method === METHOD_STORED && entry.compressedSize !== entry.size)
+      throw corrupt("stored entry with different compressed and uncompressed sizes");
     const header = new DataView((await file.read(entry.localHeaderOffset, LOCAL_FILE_HEADER_SIZE)).buffer);
-    if (header.getUint32(0, true) !== LOCAL_FILE_HEADER_SIGNATURE) throw corrupt("local header is damaged (bad signature)");
-    if (header.getUint16(8, true) !== entry.method) throw corrupt("local header and central directory disagree on the compression method");
+    if (header.getUint32(0, true) !== LOCAL_FILE_HEADER_SIGNATURE)
+      throw corrupt("local header is damaged (bad signature)");
+    if (header.getUint16(8, true) !== entry.method)
+      throw corrupt("local header and central directory disagree on the compression method");
     const nameLength = header.getUint16(26, true);
     const localName = await file.read(entry.localHeaderOffset + LOCAL_FILE_HEADER_SIZE, nameLength);
     if (decodeName(localName, (header.getUint16(6, true) & FLAG_UTF8) !== 0) !== entry.name) {
@@ -59,7 +71,8 @@ export async function openZip(path: string): Promise<ZipArchive> {
     let produced = 0;
     const check = (chunk: Uint8Array) => {
       produced += chunk.length;
-      if (produced > entry.size) throw corrupt(`inflates beyond its declared size of ${entry.size} bytes (damaged, or a zip bomb); refused`);
+      if (produced > entry.size)
+        throw corrupt(`inflates beyond its declared size of ${entry.size} bytes (damaged, or a zip bomb); refused`);
       crc = crc32(chunk, crc);
     };
     const pending: Uint8Array[] = [];
@@ -89,7 +102,8 @@ export async function openZip(path: string): Promise<ZipArchive> {
       }
     }
     if (produced !== entry.size) throw corrupt(`is ${produced} bytes, the central directory says ${entry.size}`);
-    if (crc >>> 0 !== entry.crc32) throw corrupt(`CRC-32 mismatch (data is damaged): got ${hex(crc)}, expected ${hex(entry.crc32)}`);
+    if (crc >>> 0 !== entry.crc32)
+      throw corrupt(`CRC-32 mismatch (data is damaged): got ${hex(crc)}, expected ${hex(entry.crc32)}`);
   }
 
   return {

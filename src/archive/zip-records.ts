@@ -132,7 +132,9 @@ export function zip64ExtraField(values: readonly number[]): Uint8Array {
   const v = new DataView(bytes.buffer);
   v.setUint16(0, ZIP64_EXTRA_ID, true); // header id 0x0001  2 bytes
   v.setUint16(2, 8 * values.length, true); // size of this extra block  2 bytes
-  values.forEach((value, i) => v.setBigUint64(4 + 8 * i, BigInt(value), true)); // 8 bytes each
+  values.forEach((value, i) => {
+    v.setBigUint64(4 + 8 * i, BigInt(value), true); // 8 bytes each
+  });
   return bytes;
 }
 
@@ -185,7 +187,8 @@ export function zip64Locator(zip64EocdOffset: number): Uint8Array {
 export function endOfCentralDirectory(f: EndOfCentralDirectoryFields, forceMarkers = false): Uint8Array {
   const entries = forceMarkers || f.entries >= ZIP64_MARKER_16 ? ZIP64_MARKER_16 : f.entries;
   const size = forceMarkers || f.centralDirectorySize >= ZIP64_MARKER_32 ? ZIP64_MARKER_32 : f.centralDirectorySize;
-  const offset = forceMarkers || f.centralDirectoryOffset >= ZIP64_MARKER_32 ? ZIP64_MARKER_32 : f.centralDirectoryOffset;
+  const offset =
+    forceMarkers || f.centralDirectoryOffset >= ZIP64_MARKER_32 ? ZIP64_MARKER_32 : f.centralDirectoryOffset;
   const bytes = new Uint8Array(EOCD_SIZE);
   const v = new DataView(bytes.buffer);
   v.setUint32(0, EOCD_SIGNATURE, true); // end of central dir signature  4 bytes
@@ -203,7 +206,8 @@ export function endOfCentralDirectory(f: EndOfCentralDirectoryFields, forceMarke
 export function dosDateTime(date: Date): { dosTime: number; dosDate: number } {
   const year = Math.min(Math.max(date.getUTCFullYear(), 1980), 2107);
   const clamped = year !== date.getUTCFullYear();
-  const dosDate = ((year - 1980) << 9) | ((clamped ? 1 : date.getUTCMonth() + 1) << 5) | (clamped ? 1 : date.getUTCDate());
+  const dosDate =
+    ((year - 1980) << 9) | ((clamped ? 1 : date.getUTCMonth() + 1) << 5) | (clamped ? 1 : date.getUTCDate());
   const dosTime = clamped ? 0 : (date.getUTCHours() << 11) | (date.getUTCMinutes() << 5) | (date.getUTCSeconds() >> 1);
   return { dosTime, dosDate };
 }

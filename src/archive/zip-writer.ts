@@ -1,8 +1,8 @@
 // Streaming zip writer: entries go to the sink one after another as they are produced, with CRC-32, sizes
 // and sha256 computed on the way; only the central directory records (~100 bytes an entry) stay in memory.
 import { Deflate } from "fflate";
+import { PROBE_BYTES, shouldDeflate } from "./compressibility.ts";
 import { crc32 } from "./crc32.ts";
-import { shouldDeflate, PROBE_BYTES } from "./compressibility.ts";
 import { unsafeNameReason } from "./entry-names.ts";
 import {
   centralDirectoryHeader,
@@ -15,11 +15,11 @@ import {
   METHOD_STORED,
   VERSION_NEEDED_DEFAULT,
   VERSION_NEEDED_ZIP64,
+  ZIP64_MARKER_16,
+  ZIP64_MARKER_32,
   zip64EndOfCentralDirectory,
   zip64ExtraField,
   zip64Locator,
-  ZIP64_MARKER_16,
-  ZIP64_MARKER_32,
 } from "./zip-records.ts";
 
 export interface ZipSink {
@@ -76,8 +76,13 @@ export function createZipWriter(sink: ZipSink, options: ZipWriterOptions = {}): 
     offset += chunk.length;
   }
 
-  async function addEntry(name: string, data: ZipEntryData, entryOptions: AddEntryOptions = {}): Promise<ZipEntryResult> {
-    if (state !== "idle") throw new Error(`cannot add ${name}: the zip writer is ${state === "busy" ? "writing another entry" : state}`);
+  async function addEntry(
+    name: string,
+    data: ZipEntryData,
+    entryOptions: AddEntryOptions = {},
+  ): Promise<ZipEntryResult> {
+    if (state !== "idle")
+      throw new Error(`cannot add ${name}: the zip writer is ${state === "busy" ? "writing another entry" : state}`);
     const reason = unsafeNameReason(name);
     if (reason) throw new Error(`refusing zip entry name ${JSON.stringify(name)}: ${reason}`);
     if (names.has(name)) throw new Error(`duplicate zip entry name ${JSON.stringify(name)}`);
@@ -101,7 +106,11 @@ export function createZipWriter(sink: ZipSink, options: ZipWriterOptions = {}): 
     const head = await readHead(iterator);
     const empty = head.done && head.chunks.every((c) => c.length === 0);
     // An empty entry is stored: deflate would add a 2-byte empty stream for nothing.
-    const deflate = !empty && (o.compress === "auto" || o.compress === undefined ? shouldDeflate(o.contentType, probeBytes(head.chunks)) : o.compress);
+    const deflate =
+      !empty &&
+      (o.compress === "auto" || o.compress === undefined
+        ? shouldDeflate(o.contentType, probeBytes(head.chunks))
+        : o.compress);
     // Size unknown in advance: the local header carries a zip64 field (sizes 0) so the 24-byte descriptor is legal.
     const localZip64 = force || knownSize === undefined || knownSize > ZIP64_KNOWN_SIZE_LIMIT;
     const mtime = o.mtime ?? options.now ?? new Date();
@@ -118,7 +127,9 @@ export function createZipWriter(sink: ZipSink, options: ZipWriterOptions = {}): 
     let compressedSize = 0;
     const hasher = new Bun.CryptoHasher("sha256");
     const pending: Uint8Array[] = [];
-    const deflater = deflate ? new Deflate({ level: (options.level ?? 6) as 6 }, (out) => pending.push(out)) : undefined;
+    const deflater = deflate
+      ? new Deflate({ level: (options.level ?? 6) as 6 }, (out) => pending.push(out))
+      : undefined;
     const flush = async () => {
       for (const out of pending.splice(0)) {
         compressedSize += out.length;
@@ -146,14 +157,24 @@ export function createZipWriter(sink: ZipSink, options: ZipWriterOptions = {}): 
       deflater.push(new Uint8Array(0), true);
       await flush();
     }
-    if (knownSize !== undefined && knownSize !== size) throw new Error(`entry data was ${size} bytes, expected ${knownSize}`);
+    if (knownSize !== undefined && knownSize !== size)
+      throw new Error(`entry data was ${size} bytes, expected ${knownSize}`);
     const overflows = size >= ZIP64_MARKER_32 || compressedSize >= ZIP64_MARKER_32;
     if (overflows && !localZip64) throw new Error("entry outgrew its non-zip64 local header"); // unreachable with the margin above
     await write(dataDescriptor(crc, compressedSize, size, localZip64));
     const zip64 = force || overflows || localHeaderOffset >= ZIP64_MARKER_32;
     central.push(
       centralDirectoryHeader({
-        name: nameBytes, method, dosTime, dosDate, crc, compressedSize, size, localHeaderOffset, zip64, extra: ut,
+        name: nameBytes,
+        method,
+        dosTime,
+        dosDate,
+        crc,
+        compressedSize,
+        size,
+        localHeaderOffset,
+        zip64,
+        extra: ut,
         versionNeeded: zip64 || localZip64 ? VERSION_NEEDED_ZIP64 : VERSION_NEEDED_DEFAULT,
       }),
     );
@@ -161,7 +182,8 @@ export function createZipWriter(sink: ZipSink, options: ZipWriterOptions = {}): 
   }
 
   async function finish(): Promise<{ entries: number; bytes: number }> {
-    if (state !== "idle") throw new Error(`cannot finish: the zip writer is ${state === "busy" ? "writing an entry" : state}`);
+    if (state !== "idle")
+      throw new Error(`cannot finish: the zip writer is ${state === "busy" ? "writing an entry" : state}`);
     state = "busy";
     try {
       const centralDirectoryOffset = offset;
@@ -177,8 +199,16 @@ export function createZipWriter(sink: ZipSink, options: ZipWriterOptions = {}): 
         }
       }
       await write(concat(batch));
-      const end = { entries: central.length, centralDirectorySize: offset - centralDirectoryOffset, centralDirectoryOffset };
-      const needZip64 = force || end.entries >= ZIP64_MARKER_16 || end.centralDirectorySize >= ZIP64_MARKER_32 || end.centralDirectoryOffset >= ZIP64_MARKER_32;
+      const end = {
+        entries: central.length,
+        centralDirectorySize: offset - centralDirectoryOffset,
+        centralDirectoryOffset,
+      };
+      const needZip64 =
+        force ||
+        end.entries >= ZIP64_MARKER_16 ||
+        end.centralDirectorySize >= ZIP64_MARKER_32 ||
+        end.centralDirectoryOffset >= ZIP64_MARKER_32;
       if (needZip64) {
         const zip64EocdOffset = offset;
         await write(zip64EndOfCentralDirectory(end));
@@ -201,7 +231,8 @@ export function createZipWriter(sink: ZipSink, options: ZipWriterOptions = {}): 
 function normalize(data: ZipEntryData): { chunks: AsyncIterable<Uint8Array>; knownSize?: number } {
   if (typeof data === "string") data = new TextEncoder().encode(data);
   if (data instanceof Uint8Array) return { chunks: once(data), knownSize: data.length };
-  if (data instanceof Blob) return { chunks: data.stream() as unknown as AsyncIterable<Uint8Array>, knownSize: data.size };
+  if (data instanceof Blob)
+    return { chunks: data.stream() as unknown as AsyncIterable<Uint8Array>, knownSize: data.size };
   return { chunks: data };
 }
 
@@ -223,7 +254,12 @@ async function readHead(iterator: AsyncIterator<Uint8Array>): Promise<{ chunks: 
 }
 
 function probeBytes(chunks: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(Math.min(PROBE_BYTES, chunks.reduce((n, c) => n + c.length, 0)));
+  const out = new Uint8Array(
+    Math.min(
+      PROBE_BYTES,
+      chunks.reduce((n, c) => n + c.length, 0),
+    ),
+  );
   let at = 0;
   for (const c of chunks) {
     if (at >= out.length) break;

@@ -2,11 +2,11 @@
 // API's rate limit, hashed (sha256) while streamed to a temp file, each attachment id fetched once.
 import { open, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { AttachmentUrlExpiredError } from "../airtable/errors.ts";
-import { AirbackupError } from "../errors.ts";
 import type { AirtableClient } from "../airtable/client.ts";
+import { AttachmentUrlExpiredError } from "../airtable/errors.ts";
 import { getRecord } from "../airtable/read.ts";
-import { isAttachmentList, type AirtableAttachment, type AirtableRecord } from "../airtable/schemas.ts";
+import { type AirtableAttachment, type AirtableRecord, isAttachmentList } from "../airtable/schemas.ts";
+import { AirbackupError } from "../errors.ts";
 
 export interface AttachmentFetcherOptions {
   client: AirtableClient;
@@ -61,7 +61,12 @@ export function createAttachmentFetcher(options: AttachmentFetcherOptions): Atta
     }
   }
 
-  async function download(table: { id: string; name: string }, recordId: string, field: string, first: AirtableAttachment): Promise<void> {
+  async function download(
+    table: { id: string; name: string },
+    recordId: string,
+    field: string,
+    first: AirtableAttachment,
+  ): Promise<void> {
     let attachment = first;
     const where = `${attachment.filename ?? attachment.id} (${attachment.id}) in ${table.name}/${recordId}/${field}`;
     let streamRetries = 0;
@@ -70,7 +75,14 @@ export function createAttachmentFetcher(options: AttachmentFetcherOptions): Atta
       const path = join(options.tmpDir, `att-${++tmpCounter}`);
       let downloaded: { sha256: string; size: number };
       try {
-        downloaded = await fetchToFile(options.client, attachment.url, path, options.signal, options.idleTimeoutMs ?? 60_000, options.onBytes);
+        downloaded = await fetchToFile(
+          options.client,
+          attachment.url,
+          path,
+          options.signal,
+          options.idleTimeoutMs ?? 60_000,
+          options.onBytes,
+        );
       } catch (error) {
         await rm(path, { force: true });
         if (options.signal.aborted) throw options.signal.reason ?? error;
@@ -82,12 +94,21 @@ export function createAttachmentFetcher(options: AttachmentFetcherOptions): Atta
           continue;
         }
         if (error instanceof AttachmentUrlExpiredError && refresh < URL_REFRESHES) {
-          const fresh = await freshAttachment(options.client, options.baseId, table.id, recordId, field, attachment.id).catch((e: unknown) => {
+          const fresh = await freshAttachment(
+            options.client,
+            options.baseId,
+            table.id,
+            recordId,
+            field,
+            attachment.id,
+          ).catch((e: unknown) => {
             if (options.signal.aborted) throw e;
             return e as Error;
           });
           if (fresh instanceof Error) {
-            options.onWarning(`attachment ${where} could not be downloaded: its URL expired and re-reading the record failed: ${fresh.message}`);
+            options.onWarning(
+              `attachment ${where} could not be downloaded: its URL expired and re-reading the record failed: ${fresh.message}`,
+            );
             stats.failed++;
             return;
           }
@@ -155,7 +176,10 @@ async function fetchToFile(
   let timer: ReturnType<typeof setTimeout> | undefined;
   const arm = () => {
     clearTimeout(timer);
-    timer = setTimeout(() => idle.abort(new Error(`download stalled: no data for ${idleTimeoutMs / 1000} s`)), idleTimeoutMs);
+    timer = setTimeout(
+      () => idle.abort(new Error(`download stalled: no data for ${idleTimeoutMs / 1000} s`)),
+      idleTimeoutMs,
+    );
   };
   try {
     arm();

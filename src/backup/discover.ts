@@ -1,8 +1,9 @@
 // Which bases and tables one run backs up: from the config and flags, else everything the token can read.
-import { AirbackupError } from "../errors.ts";
+
 import type { AirtableClient } from "../airtable/client.ts";
 import { getBaseSchema, listBases } from "../airtable/read.ts";
 import type { AirtableBaseSchema, AirtableTable } from "../airtable/schemas.ts";
+import { AirbackupError } from "../errors.ts";
 
 export interface BaseTarget {
   id: string;
@@ -28,7 +29,10 @@ export interface PlannedTable {
 }
 
 /** The bases to back up: the explicit targets, or every base the token can read. */
-export async function listTargets(client: AirtableClient, targets: BaseTarget[] | undefined): Promise<{ targets: BaseTarget[]; names: Map<string, string> }> {
+export async function listTargets(
+  client: AirtableClient,
+  targets: BaseTarget[] | undefined,
+): Promise<{ targets: BaseTarget[]; names: Map<string, string> }> {
   const names = new Map<string, string>();
   if (targets && targets.length > 0) {
     try {
@@ -45,13 +49,18 @@ export async function listTargets(client: AirtableClient, targets: BaseTarget[] 
 }
 
 /** Reads a base's schema and picks its tables; falls back to the configured tables without schema access. */
-export async function planBase(client: AirtableClient, target: BaseTarget, name: string | undefined): Promise<BasePlan> {
+export async function planBase(
+  client: AirtableClient,
+  target: BaseTarget,
+  name: string | undefined,
+): Promise<BasePlan> {
   const warnings: string[] = [];
   let schema: AirtableBaseSchema | null = null;
   try {
     schema = await getBaseSchema(client, target.id);
   } catch (error) {
-    if (!(error instanceof AirbackupError) || error.code !== "AIRTABLE_FORBIDDEN" || !target.tables?.length) throw error;
+    if (!(error instanceof AirbackupError) || error.code !== "AIRTABLE_FORBIDDEN" || !target.tables?.length)
+      throw error;
     warnings.push(
       `could not read the schema of ${target.id} (the token may lack schema.bases:read); backed up the tables named in the config without schema.json`,
     );
@@ -61,11 +70,21 @@ export async function planBase(client: AirtableClient, target: BaseTarget, name:
     const tables = (target.tables ?? []).map((t) => ({ id: t, name: t, fieldTypes: new Map<string, string>() }));
     return { id: target.id, name: baseName, schema, tables, warnings };
   }
-  return { id: target.id, name: baseName, schema, tables: pickTables(schema.tables, target.tables, target.id), warnings };
+  return {
+    id: target.id,
+    name: baseName,
+    schema,
+    tables: pickTables(schema.tables, target.tables, target.id),
+    warnings,
+  };
 }
 
 /** Describes what changed between two schema reads (names matter: records are stored by field name). */
-export function describeSchemaChanges(before: AirtableBaseSchema, after: AirtableBaseSchema, tableIds: Set<string>): string[] {
+export function describeSchemaChanges(
+  before: AirtableBaseSchema,
+  after: AirtableBaseSchema,
+  tableIds: Set<string>,
+): string[] {
   const changes: string[] = [];
   const afterTables = new Map(after.tables.map((t) => [t.id, t]));
   for (const table of before.tables) {
@@ -75,16 +94,26 @@ export function describeSchemaChanges(before: AirtableBaseSchema, after: Airtabl
       changes.push(`table "${table.name}" (${table.id}) was deleted during the backup`);
       continue;
     }
-    if (now.name !== table.name) changes.push(`table "${table.name}" (${table.id}) was renamed to "${now.name}" during the backup`);
+    if (now.name !== table.name)
+      changes.push(`table "${table.name}" (${table.id}) was renamed to "${now.name}" during the backup`);
     const fieldsNow = new Map(now.fields.map((f) => [f.id, f]));
     for (const field of table.fields) {
       const f = fieldsNow.get(field.id);
-      if (!f) changes.push(`field "${field.name}" (${field.id}) of table "${table.name}" was deleted during the backup`);
-      else if (f.name !== field.name) changes.push(`field "${field.name}" (${field.id}) of table "${table.name}" was renamed to "${f.name}" during the backup`);
-      else if (f.type !== field.type) changes.push(`field "${field.name}" (${field.id}) of table "${table.name}" changed type from ${field.type} to ${f.type} during the backup`);
+      if (!f)
+        changes.push(`field "${field.name}" (${field.id}) of table "${table.name}" was deleted during the backup`);
+      else if (f.name !== field.name)
+        changes.push(
+          `field "${field.name}" (${field.id}) of table "${table.name}" was renamed to "${f.name}" during the backup`,
+        );
+      else if (f.type !== field.type)
+        changes.push(
+          `field "${field.name}" (${field.id}) of table "${table.name}" changed type from ${field.type} to ${f.type} during the backup`,
+        );
     }
     const known = new Set(table.fields.map((f) => f.id));
-    for (const f of now.fields) if (!known.has(f.id)) changes.push(`field "${f.name}" (${f.id}) was added to table "${table.name}" during the backup`);
+    for (const f of now.fields)
+      if (!known.has(f.id))
+        changes.push(`field "${f.name}" (${f.id}) was added to table "${table.name}" during the backup`);
   }
   return changes;
 }
@@ -92,10 +121,17 @@ export function describeSchemaChanges(before: AirtableBaseSchema, after: Airtabl
 // --- internal ---
 
 function pickTables(tables: AirtableTable[], wanted: string[] | undefined, baseId: string): PlannedTable[] {
-  const toPlan = (t: AirtableTable): PlannedTable => ({ id: t.id, name: t.name, fieldTypes: new Map(t.fields.map((f) => [f.name, f.type])) });
+  const toPlan = (t: AirtableTable): PlannedTable => ({
+    id: t.id,
+    name: t.name,
+    fieldTypes: new Map(t.fields.map((f) => [f.name, f.type])),
+  });
   if (!wanted?.length) return tables.map(toPlan);
   return wanted.map((want) => {
-    const table = tables.find((t) => t.id === want) ?? tables.find((t) => t.name === want) ?? tables.find((t) => t.name.toLowerCase() === want.toLowerCase());
+    const table =
+      tables.find((t) => t.id === want) ??
+      tables.find((t) => t.name === want) ??
+      tables.find((t) => t.name.toLowerCase() === want.toLowerCase());
     if (!table) {
       throw new AirbackupError("CONFIG_INVALID", `base ${baseId} has no table "${want}"`, {
         hint: `its tables are: ${tables.map((t) => `${t.name} (${t.id})`).join(", ")}`,

@@ -1,15 +1,15 @@
 // The backup use case: each base into one verified archive. Never prints: it reports through events.
 import { mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { createAirtableClient, type AirtableRetryInfo } from "../airtable/client.ts";
+import { type AirtableRetryInfo, createAirtableClient } from "../airtable/client.ts";
 import { createRateLimiter } from "../airtable/rate-limiter.ts";
 import { getBaseSchema, listComments } from "../airtable/read.ts";
-import { isAttachmentList, type AirtableRecord } from "../airtable/schemas.ts";
-import { openArchiveWriter, type ArchiveWriter } from "../archive/archive-writer.ts";
+import { type AirtableRecord, isAttachmentList } from "../airtable/schemas.ts";
+import { type ArchiveWriter, openArchiveWriter } from "../archive/archive-writer.ts";
 import type { AirtableSettings } from "../config/load.ts";
 import { AirbackupError } from "../errors.ts";
 import { createAttachmentFetcher } from "./attachments.ts";
-import { describeSchemaChanges, listTargets, planBase, type BasePlan, type BaseTarget } from "./discover.ts";
+import { type BasePlan, type BaseTarget, describeSchemaChanges, listTargets, planBase } from "./discover.ts";
 import { spoolTable } from "./table-spool.ts";
 
 export interface BackupOptions {
@@ -65,7 +65,10 @@ export async function runBackup(options: BackupOptions): Promise<BackupReport> {
       onRetry: (info) => options.onEvent?.({ type: "retry", info }),
     });
   const { targets, names } = await listTargets(newClient(), options.targets);
-  if (targets.length === 0) throw new AirbackupError("AIRTABLE_FORBIDDEN", "the token cannot read any base", { hint: "add bases to the token at https://airtable.com/create/tokens" });
+  if (targets.length === 0)
+    throw new AirbackupError("AIRTABLE_FORBIDDEN", "the token cannot read any base", {
+      hint: "add bases to the token at https://airtable.com/create/tokens",
+    });
   const reports: BaseReport[] = [];
   for (const target of targets) {
     const report = await backupBase(target, names.get(target.id), newClient(), options);
@@ -85,13 +88,21 @@ export function archiveName(baseName: string, baseId: string, at: Date): string 
     .replace(/[^a-z0-9]+/g, "-")
     .replace(/^-+|-+$/g, "")
     .slice(0, 60);
-  const stamp = at.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  const stamp = at
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
   return `${slug || "base"}-${baseId}-${stamp}.zip`;
 }
 
 // --- internal ---
 
-async function backupBase(target: BaseTarget, name: string | undefined, client: ReturnType<typeof createAirtableClient>, options: BackupOptions): Promise<BaseReport> {
+async function backupBase(
+  target: BaseTarget,
+  name: string | undefined,
+  client: ReturnType<typeof createAirtableClient>,
+  options: BackupOptions,
+): Promise<BaseReport> {
   const now = options.now ?? (() => new Date());
   const started = now();
   const report: BaseReport = {
@@ -120,7 +131,11 @@ async function backupBase(target: BaseTarget, name: string | undefined, client: 
     options.onEvent?.({ type: "base-start", baseId: plan.id, baseName: plan.name, tables: plan.tables.length });
     tmpDir = await mkdtemp(join(options.outDir, `.airbackup-${plan.id}-`));
     const finalPath = join(options.outDir, archiveName(plan.name, plan.id, started));
-    archive = await openArchiveWriter(finalPath, { tool: options.tool, base: { id: plan.id, name: plan.name }, startedAt: started });
+    archive = await openArchiveWriter(finalPath, {
+      tool: options.tool,
+      base: { id: plan.id, name: plan.name },
+      startedAt: started,
+    });
     const writer = archive;
     // The archive writer queues its operations in call order: producers call it directly.
     if (plan.schema) await writer.addSchema(plan.schema);
@@ -131,7 +146,8 @@ async function backupBase(target: BaseTarget, name: string | undefined, client: 
       tmpDir,
       concurrency: options.downloads,
       signal,
-      store: (file) => writer.addAttachmentFile(file.sha256, file.path, file.type).then(() => rm(file.path, { force: true })),
+      store: (file) =>
+        writer.addAttachmentFile(file.sha256, file.path, file.type).then(() => rm(file.path, { force: true })),
       onWarning: warn,
       onBytes: (bytes) => options.onEvent?.({ type: "attachment-bytes", bytes }),
     });
@@ -140,42 +156,50 @@ async function backupBase(target: BaseTarget, name: string | undefined, client: 
     const commentsByTable = new Map<string, string[]>();
     const attachments = fetcher;
     const tables = await Promise.allSettled(
-      plan.tables.map(async (table) => {
-        const spool = join(tmpDir!, `table-${table.id.replace(/[^A-Za-z0-9_-]/g, "_")}.jsonl`);
-        let lines: IndexLine[] = [];
-        let commented: string[] = [];
-        const records = await spoolTable(client, {
-          baseId: plan.id,
-          table,
-          path: spool,
-          commentCount: options.comments,
-          signal,
-          onRestart: () => {
-            lines = [];
-            commented = [];
-            // Normal operation, not a warning: the table is read again whole, and the archive is complete.
-            options.onEvent?.({ type: "notice", baseId: plan.id, message: `Airtable expired the listing of table "${table.name}"; reading it again from the start` });
-          },
-          onPage: (page) => {
-            options.onEvent?.({ type: "records", baseId: plan.id, table: table.name, count: page.length });
-            for (const record of page) {
-              if (options.comments && (record.commentCount ?? 0) > 0) commented.push(record.id);
-              if (options.attachments) lines.push(...scheduleAttachments(attachments, table, record));
-            }
-          },
-        });
-        // Without schema access the "id" is the configured name: make it a safe entry name.
-        const archiveId = table.id.replace(/[^A-Za-z0-9_-]/g, "_");
-        await writer.addTableFile({ id: archiveId, name: table.name }, spool, records);
-        await rm(spool, { force: true });
-        index.push(...lines);
-        commentsByTable.set(table.id, commented);
-        report.tables.push({ id: table.id, name: table.name, records });
-        options.onEvent?.({ type: "table-done", baseId: plan.id, table: table.name, records });
-      }).map((p) => p.catch((error: unknown) => {
-        stop.abort(error);
-        throw error;
-      })),
+      plan.tables
+        .map(async (table) => {
+          const spool = join(tmpDir!, `table-${table.id.replace(/[^A-Za-z0-9_-]/g, "_")}.jsonl`);
+          let lines: IndexLine[] = [];
+          let commented: string[] = [];
+          const records = await spoolTable(client, {
+            baseId: plan.id,
+            table,
+            path: spool,
+            commentCount: options.comments,
+            signal,
+            onRestart: () => {
+              lines = [];
+              commented = [];
+              // Normal operation, not a warning: the table is read again whole, and the archive is complete.
+              options.onEvent?.({
+                type: "notice",
+                baseId: plan.id,
+                message: `Airtable expired the listing of table "${table.name}"; reading it again from the start`,
+              });
+            },
+            onPage: (page) => {
+              options.onEvent?.({ type: "records", baseId: plan.id, table: table.name, count: page.length });
+              for (const record of page) {
+                if (options.comments && (record.commentCount ?? 0) > 0) commented.push(record.id);
+                if (options.attachments) lines.push(...scheduleAttachments(attachments, table, record));
+              }
+            },
+          });
+          // Without schema access the "id" is the configured name: make it a safe entry name.
+          const archiveId = table.id.replace(/[^A-Za-z0-9_-]/g, "_");
+          await writer.addTableFile({ id: archiveId, name: table.name }, spool, records);
+          await rm(spool, { force: true });
+          index.push(...lines);
+          commentsByTable.set(table.id, commented);
+          report.tables.push({ id: table.id, name: table.name, records });
+          options.onEvent?.({ type: "table-done", baseId: plan.id, table: table.name, records });
+        })
+        .map((p) =>
+          p.catch((error: unknown) => {
+            stop.abort(error);
+            throw error;
+          }),
+        ),
     );
     const failed = tables.find((t) => t.status === "rejected");
     if (failed) throw failed.reason;
@@ -193,7 +217,10 @@ async function backupBase(target: BaseTarget, name: string | undefined, client: 
       for (const table of plan.tables) {
         const ids = commentsByTable.get(table.id) ?? [];
         const lines: string[] = [];
-        for (const record of ids) lines.push(JSON.stringify({ record, comments: await listComments(client, plan.id, table.id, record, { signal }) }));
+        for (const record of ids)
+          lines.push(
+            JSON.stringify({ record, comments: await listComments(client, plan.id, table.id, record, { signal }) }),
+          );
         await writer.addComments(table.id, lines);
       }
     }
@@ -223,20 +250,37 @@ interface IndexLine {
   field: string;
 }
 
-function scheduleAttachments(fetcher: ReturnType<typeof createAttachmentFetcher>, table: BasePlan["tables"][number], record: AirtableRecord): IndexLine[] {
+function scheduleAttachments(
+  fetcher: ReturnType<typeof createAttachmentFetcher>,
+  table: BasePlan["tables"][number],
+  record: AirtableRecord,
+): IndexLine[] {
   const lines: IndexLine[] = [];
   for (const [field, value] of Object.entries(record.fields)) {
     const type = table.fieldTypes.get(field);
     // Lookups of attachment fields hold the same files; they are backed up where they live.
     if (type ? type !== "multipleAttachments" : !isAttachmentList(value)) continue;
     for (const attachment of fetcher.scheduleCell(table, record, field)) {
-      lines.push({ id: attachment.id, filename: attachment.filename, type: attachment.type, size: attachment.size, table: table.id, record: record.id, field });
+      lines.push({
+        id: attachment.id,
+        filename: attachment.filename,
+        type: attachment.type,
+        size: attachment.size,
+        table: table.id,
+        record: record.id,
+        field,
+      });
     }
   }
   return lines;
 }
 
-async function checkSchemaUnchanged(client: ReturnType<typeof createAirtableClient>, plan: BasePlan, warn: (m: string) => void): Promise<void> {
+async function checkSchemaUnchanged(
+  client: ReturnType<typeof createAirtableClient>,
+  plan: BasePlan,
+  warn: (m: string) => void,
+): Promise<void> {
   const after = await getBaseSchema(client, plan.id);
-  for (const change of describeSchemaChanges(plan.schema!, after, new Set(plan.tables.map((t) => t.id)))) warn(`schema changed: ${change}`);
+  for (const change of describeSchemaChanges(plan.schema!, after, new Set(plan.tables.map((t) => t.id))))
+    warn(`schema changed: ${change}`);
 }

@@ -1,8 +1,8 @@
 // Reads one table page by page into a spool file (JSONL, records exactly as returned), restarting the
 // listing from the first page when Airtable expires its iterator; the zip gets the file once complete.
 import { open } from "node:fs/promises";
-import { IteratorExpiredError } from "../airtable/errors.ts";
 import type { AirtableClient } from "../airtable/client.ts";
+import { IteratorExpiredError } from "../airtable/errors.ts";
 import { listRecordPages } from "../airtable/read.ts";
 import type { AirtableRecord } from "../airtable/schemas.ts";
 import { AirbackupError } from "../errors.ts";
@@ -44,10 +44,14 @@ export async function spoolTable(client: AirtableClient, options: SpoolTableOpti
     } catch (error) {
       if (!(error instanceof IteratorExpiredError)) throw error;
       if (attempt >= MAX_LISTING_ATTEMPTS) {
-        throw new AirbackupError("AIRTABLE_UNAVAILABLE", `the listing of table "${options.table.name}" expired ${attempt} times in a row`, {
-          cause: error,
-          hint: "try again later; a very slow connection or a huge table can outlive Airtable's iterator",
-        });
+        throw new AirbackupError(
+          "AIRTABLE_UNAVAILABLE",
+          `the listing of table "${options.table.name}" expired ${attempt} times in a row`,
+          {
+            cause: error,
+            hint: "try again later; a very slow connection or a huge table can outlive Airtable's iterator",
+          },
+        );
       }
       options.onRestart(attempt + 1);
     } finally {

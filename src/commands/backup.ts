@@ -1,9 +1,10 @@
 // `airbackup backup`: every configured base (or --base) into one verified archive each; paths on stdout.
-import { defineCommand } from "citty";
+
 import { mkdir } from "node:fs/promises";
+import { defineCommand } from "citty";
 import pkg from "../../package.json" with { type: "json" };
-import { runBackup, type BackupEvent, type BaseReport } from "../backup/run.ts";
 import type { BaseTarget } from "../backup/discover.ts";
+import { type BackupEvent, type BaseReport, runBackup } from "../backup/run.ts";
 import { loadConfig, resolveAirtable } from "../config/load.ts";
 import { AirbackupError, EXIT, exitCodeFor, formatError } from "../errors.ts";
 import { configureLog } from "../log.ts";
@@ -12,25 +13,46 @@ import { shutdownSignal } from "../shutdown.ts";
 import { commonArgs, repeated } from "./args.ts";
 
 export default defineCommand({
-  meta: { name: "backup", description: "Back up bases into verified zip archives (one per base); prints each archive's path" },
+  meta: {
+    name: "backup",
+    description: "Back up bases into verified zip archives (one per base); prints each archive's path",
+  },
   args: {
     ...commonArgs,
-    base: { type: "string", alias: "b", description: "Base id to back up (repeatable); default: the config's bases, else every base" },
+    base: {
+      type: "string",
+      alias: "b",
+      description: "Base id to back up (repeatable); default: the config's bases, else every base",
+    },
     table: { type: "string", alias: "t", description: "Table name or id (repeatable; needs exactly one base)" },
-    out: { type: "string", alias: "o", description: "Directory for the archives (default: output.dir of the config, else ./backups)" },
-    attachments: { type: "boolean", default: true, description: "Download attachment files (--no-attachments skips them)" },
+    out: {
+      type: "string",
+      alias: "o",
+      description: "Directory for the archives (default: output.dir of the config, else ./backups)",
+    },
+    attachments: {
+      type: "boolean",
+      default: true,
+      description: "Download attachment files (--no-attachments skips them)",
+    },
     upload: { type: "boolean", default: true, description: "Upload to S3 when configured (--no-upload skips it)" },
   },
   async run({ args, rawArgs }) {
     // Cron wants silence when all is well: without a TTY, only warnings and errors unless --verbose.
     const interactive = process.stderr.isTTY === true && !args.json;
-    const log = configureLog({ quiet: args.quiet || (!interactive && !args.verbose && !args.json), verbose: args.verbose, json: args.json });
+    const log = configureLog({
+      quiet: args.quiet || (!interactive && !args.verbose && !args.json),
+      verbose: args.verbose,
+      json: args.json,
+    });
     const { config } = await loadConfig(args.config);
     const airtable = resolveAirtable(config);
     const targets = resolveTargets(config.bases, repeated(rawArgs, "--base", "-b"), repeated(rawArgs, "--table", "-t"));
     const outDir = args.out ?? config.output.dir;
     await mkdir(outDir, { recursive: true }).catch((error: unknown) => {
-      throw new AirbackupError("IO", `cannot create the output directory ${outDir}: ${(error as Error).message}`, { cause: error });
+      throw new AirbackupError("IO", `cannot create the output directory ${outDir}: ${(error as Error).message}`, {
+        cause: error,
+      });
     });
 
     const progress = interactive && !args.quiet ? createProgress() : undefined;
@@ -38,7 +60,10 @@ export default defineCommand({
       progress?.update(event);
       if (event.type === "warning") log.warn(event.message);
       else if (event.type === "notice") log.info(event.message);
-      else if (event.type === "retry") log.debug(`retrying ${event.info.method} ${event.info.target} in ${Math.round(event.info.delayMs)} ms: ${event.info.reason}`);
+      else if (event.type === "retry")
+        log.debug(
+          `retrying ${event.info.method} ${event.info.target} in ${Math.round(event.info.delayMs)} ms: ${event.info.reason}`,
+        );
       else if (event.type === "table-done") log.debug(`${event.table}: ${event.records} records`);
       else if (event.type === "base-done") {
         progress?.clear();
@@ -70,10 +95,15 @@ export default defineCommand({
 
 // --- internal ---
 
-function resolveTargets(configured: BaseTarget[] | undefined, bases: string[], tables: string[]): BaseTarget[] | undefined {
+function resolveTargets(
+  configured: BaseTarget[] | undefined,
+  bases: string[],
+  tables: string[],
+): BaseTarget[] | undefined {
   if (tables.length > 0 && bases.length !== 1) throw new AirbackupError("USAGE", "--table needs exactly one --base");
   for (const id of bases) {
-    if (!/^app[A-Za-z0-9]{14}$/.test(id)) throw new AirbackupError("USAGE", `--base ${id}: expected a base id like appXXXXXXXXXXXXXX`);
+    if (!/^app[A-Za-z0-9]{14}$/.test(id))
+      throw new AirbackupError("USAGE", `--base ${id}: expected a base id like appXXXXXXXXXXXXXX`);
   }
   if (bases.length === 0) return configured;
   return bases.map((id) => ({ id, tables: tables.length > 0 ? tables : configured?.find((b) => b.id === id)?.tables }));
@@ -81,7 +111,8 @@ function resolveTargets(configured: BaseTarget[] | undefined, bases: string[], t
 
 /** Failure beats warnings beats success; an interruption beats everything. */
 function worst(a: number, b: number): number {
-  const rank = (code: number) => (code === EXIT.interrupted ? 4 : code === EXIT.ok ? 0 : code === EXIT.warnings ? 1 : code === EXIT.usage ? 2 : 3);
+  const rank = (code: number) =>
+    code === EXIT.interrupted ? 4 : code === EXIT.ok ? 0 : code === EXIT.warnings ? 1 : code === EXIT.usage ? 2 : 3;
   return rank(b) > rank(a) ? b : a;
 }
 
@@ -94,6 +125,7 @@ function summarize(report: BaseReport, log: ReturnType<typeof configureLog>, ver
   }
   const mb = (report.attachments.bytes / 1e6).toFixed(1);
   const line = `${what}: ${report.tables.length} tables, ${records} records, ${report.attachments.files} attachments (${mb} MB), ${report.apiCalls} API calls, ${report.seconds.toFixed(1)} s -> ${report.path}`;
-  if (report.warnings.length > 0) log.warn(`${line} (${report.warnings.length} warning${report.warnings.length > 1 ? "s" : ""})`);
+  if (report.warnings.length > 0)
+    log.warn(`${line} (${report.warnings.length} warning${report.warnings.length > 1 ? "s" : ""})`);
   else log.success(line);
 }

@@ -16,7 +16,13 @@ export default defineCommand({
     const client = createAirtableClient({ ...airtable, userAgent: `airbackup/${pkg.version}`, signal: shutdownSignal });
     const bases = await listBases(client);
     if (args.json) {
-      process.stdout.write(`${JSON.stringify(bases.map(({ id, name, permissionLevel }) => ({ id, name, permissionLevel })), null, 2)}\n`);
+      process.stdout.write(
+        `${JSON.stringify(
+          bases.map(({ id, name, permissionLevel }) => ({ id, name, permissionLevel })),
+          null,
+          2,
+        )}\n`,
+      );
       return;
     }
     const width = Math.max(4, ...bases.map((b) => b.name.length));

@@ -1,12 +1,15 @@
 // `airbackup inspect ARCHIVE [--json]`: what an archive holds, from its manifest: base, time, tables with
 // record counts, attachments, warnings. Human text on stdout, or the summary as JSON.
 import { defineCommand } from "citty";
-import { inspectArchive, type ArchiveSummary } from "../archive/inspect.ts";
+import { type ArchiveSummary, inspectArchive } from "../archive/inspect.ts";
 import { configureLog } from "../log.ts";
 import { commonArgs } from "./args.ts";
 
 export default defineCommand({
-  meta: { name: "inspect", description: "Summarise an archive: base, time, tables with record counts, attachments, warnings" },
+  meta: {
+    name: "inspect",
+    description: "Summarise an archive: base, time, tables with record counts, attachments, warnings",
+  },
   args: {
     ...commonArgs,
     archive: { type: "positional", required: true, description: "The archive (.zip) to describe" },
@@ -29,7 +32,9 @@ function formatSummary(s: ArchiveSummary): string {
     `tables      ${s.tables.length}, ${s.records} records`,
     ...s.tables.map((t) => `  ${t.name.padEnd(width)}  ${String(t.records).padStart(8)}  ${t.id}`),
     `attachments ${s.attachments.count} in cells, ${s.attachments.files} files, ${formatBytes(s.attachments.bytes)}`,
-    ...(s.comments.length > 0 ? [`comments    on ${s.comments.reduce((n, c) => n + c.records, 0)} records in ${s.comments.length} tables`] : []),
+    ...(s.comments.length > 0
+      ? [`comments    on ${s.comments.reduce((n, c) => n + c.records, 0)} records in ${s.comments.length} tables`]
+      : []),
     ...(s.apiCalls !== undefined ? [`api calls   ${s.apiCalls}`] : []),
     `warnings    ${s.warnings.length}`,
     ...s.warnings.map((w) => `  - ${w}`),

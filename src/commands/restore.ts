@@ -11,26 +11,46 @@ import { shutdownSignal } from "../shutdown.ts";
 import { commonArgs, repeated } from "./args.ts";
 
 export default defineCommand({
-  meta: { name: "restore", description: "Restore an archive into a base: tables, fields, records, links and attachments" },
+  meta: {
+    name: "restore",
+    description: "Restore an archive into a base: tables, fields, records, links and attachments",
+  },
   args: {
     ...commonArgs,
     archive: { type: "positional", required: true, description: "The archive (.zip) to restore" },
     base: { type: "string", alias: "b", description: "Target base id (normally an empty base the token can edit)" },
     workspace: { type: "string", alias: "w", description: "Create a new base in this workspace instead" },
     table: { type: "string", alias: "t", description: "Only this archived table, by name or id (repeatable)" },
-    attachments: { type: "string", default: "auto", description: "auto|upload|s3|skip (default auto: upload files up to 5 MB, report larger ones)" },
+    attachments: {
+      type: "string",
+      default: "auto",
+      description: "auto|upload|s3|skip (default auto: upload files up to 5 MB, report larger ones)",
+    },
     dryRun: { type: "boolean", description: "Print the plan and write nothing" },
     append: { type: "boolean", description: "Also add records to target tables that already hold records" },
-    typecast: { type: "boolean", description: "Let Airtable convert values (off: values are written exactly as backed up)" },
+    typecast: {
+      type: "boolean",
+      description: "Let Airtable convert values (off: values are written exactly as backed up)",
+    },
   },
   async run({ args, rawArgs }) {
     const log = configureLog({ quiet: args.quiet, verbose: args.verbose, json: args.json });
     const mode = args.attachments;
-    if (mode === "s3") throw new AirbackupError("USAGE", "S3 staging is not available yet", { hint: "use --attachments auto (files over 5 MB are reported) or skip" });
-    if (mode !== "auto" && mode !== "upload" && mode !== "skip") throw new AirbackupError("USAGE", `--attachments ${mode}: expected auto, upload, s3 or skip`);
-    if (Boolean(args.base) === Boolean(args.workspace)) throw new AirbackupError("USAGE", "give exactly one of --base APP or --workspace WSP");
-    if (args.base && !/^app[A-Za-z0-9]{14}$/.test(args.base)) throw new AirbackupError("USAGE", `--base ${args.base}: expected a base id like appXXXXXXXXXXXXXX`);
-    if (args.workspace && !/^wsp[A-Za-z0-9]{8,}$/.test(args.workspace)) throw new AirbackupError("USAGE", `--workspace ${args.workspace}: expected a workspace id like wspXXXXXXXXXXXXXX`);
+    if (mode === "s3")
+      throw new AirbackupError("USAGE", "S3 staging is not available yet", {
+        hint: "use --attachments auto (files over 5 MB are reported) or skip",
+      });
+    if (mode !== "auto" && mode !== "upload" && mode !== "skip")
+      throw new AirbackupError("USAGE", `--attachments ${mode}: expected auto, upload, s3 or skip`);
+    if (Boolean(args.base) === Boolean(args.workspace))
+      throw new AirbackupError("USAGE", "give exactly one of --base APP or --workspace WSP");
+    if (args.base && !/^app[A-Za-z0-9]{14}$/.test(args.base))
+      throw new AirbackupError("USAGE", `--base ${args.base}: expected a base id like appXXXXXXXXXXXXXX`);
+    if (args.workspace && !/^wsp[A-Za-z0-9]{8,}$/.test(args.workspace))
+      throw new AirbackupError(
+        "USAGE",
+        `--workspace ${args.workspace}: expected a workspace id like wspXXXXXXXXXXXXXX`,
+      );
     if (!(await Bun.file(args.archive).exists())) throw new AirbackupError("USAGE", `${args.archive}: no such archive`);
     const { config } = await loadConfig(args.config);
 
@@ -57,4 +77,3 @@ export default defineCommand({
     process.exitCode = !report.dryRun && hasSkips(report) ? EXIT.warnings : EXIT.ok;
   },
 });
-

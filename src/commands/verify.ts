@@ -1,13 +1,17 @@
 // `airbackup verify ARCHIVE...`: read every archive end to end; `ok  <path>` on stdout for each intact one,
 // one line on stderr naming the first problem of each broken one; exit 0 only if all are intact.
 import { defineCommand } from "citty";
-import { verifyArchive, type VerifyReport } from "../archive/verify.ts";
+import { type VerifyReport, verifyArchive } from "../archive/verify.ts";
 import { EXIT } from "../errors.ts";
 import { configureLog } from "../log.ts";
 import { commonArgs } from "./args.ts";
 
 export default defineCommand({
-  meta: { name: "verify", description: "Check archives end to end (CRC-32, sha256, record counts, attachments); exit 0 only if all are intact" },
+  meta: {
+    name: "verify",
+    description:
+      "Check archives end to end (CRC-32, sha256, record counts, attachments); exit 0 only if all are intact",
+  },
   args: {
     ...commonArgs,
     archive: { type: "positional", required: true, description: "Archive(s) to check" },
@@ -25,7 +29,14 @@ export default defineCommand({
       else process.stderr.write(`airbackup: ${report.problems[0]}\n`);
       if (!report.ok && args.verbose) for (const problem of report.problems.slice(1)) log.debug(problem);
     }
-    if (args.json) process.stdout.write(`${JSON.stringify(reports.map(({ path, ok, problems }) => ({ path, ok, problems })), null, 2)}\n`);
+    if (args.json)
+      process.stdout.write(
+        `${JSON.stringify(
+          reports.map(({ path, ok, problems }) => ({ path, ok, problems })),
+          null,
+          2,
+        )}\n`,
+      );
     process.exitCode = reports.every((r) => r.ok) ? EXIT.ok : EXIT.failure;
   },
 });

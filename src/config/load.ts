@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import * as v from "valibot";
 import { parseDocument } from "yaml";
 import { AirbackupError } from "../errors.ts";
-import { ConfigSchema, type Config } from "./schema.ts";
+import { type Config, ConfigSchema } from "./schema.ts";
 
 export interface LoadedConfig {
   config: Config;
@@ -31,18 +31,27 @@ export async function loadConfig(explicit?: string, env = process.env): Promise<
 }
 
 /** Parses config text; `source` names the file in messages. */
-export function parseConfig(text: string, source: string, env: Record<string, string | undefined> = process.env): Config {
+export function parseConfig(
+  text: string,
+  source: string,
+  env: Record<string, string | undefined> = process.env,
+): Config {
   const doc = parseDocument(text, { prettyErrors: false });
   const yamlError = doc.errors[0];
   if (yamlError) {
-    const where = yamlError.linePos?.[0] ? ` (line ${yamlError.linePos[0].line}, column ${yamlError.linePos[0].col})` : "";
+    const where = yamlError.linePos?.[0]
+      ? ` (line ${yamlError.linePos[0].line}, column ${yamlError.linePos[0].col})`
+      : "";
     throw new AirbackupError("CONFIG_INVALID", `${source}: invalid YAML${where}: ${firstLine(yamlError.message)}`);
   }
   const raw = interpolate(doc.toJS() ?? {}, env, source, []);
   const result = v.safeParse(ConfigSchema, raw);
   if (result.success) return result.output;
   const issue = result.issues[0];
-  const more = result.issues.length > 1 ? ` (and ${result.issues.length - 1} more problem${result.issues.length > 2 ? "s" : ""})` : "";
+  const more =
+    result.issues.length > 1
+      ? ` (and ${result.issues.length - 1} more problem${result.issues.length > 2 ? "s" : ""})`
+      : "";
   throw new AirbackupError("CONFIG_INVALID", `${source}: ${describeIssue(issue)}${more}`);
 }
 
@@ -122,21 +131,32 @@ function formatPath(path: (string | number)[]): string {
 }
 
 /** Replaces ${VAR} in every string value (after YAML parsing, so values cannot inject YAML). */
-function interpolate(value: unknown, env: Record<string, string | undefined>, source: string, path: (string | number)[]): unknown {
+function interpolate(
+  value: unknown,
+  env: Record<string, string | undefined>,
+  source: string,
+  path: (string | number)[],
+): unknown {
   if (typeof value === "string") {
     return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
       const found = env[name];
       if (found === undefined || found === "") {
-        throw new AirbackupError("CONFIG_INVALID", `${source}: ${formatPath(path)}: environment variable ${name} is not set`, {
-          hint: `export ${name}=… before running airbackup`,
-        });
+        throw new AirbackupError(
+          "CONFIG_INVALID",
+          `${source}: ${formatPath(path)}: environment variable ${name} is not set`,
+          {
+            hint: `export ${name}=… before running airbackup`,
+          },
+        );
       }
       return found;
     });
   }
   if (Array.isArray(value)) return value.map((item, i) => interpolate(item, env, source, [...path, i]));
   if (value && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, item]) => [k, interpolate(item, env, source, [...path, k])]));
+    return Object.fromEntries(
+      Object.entries(value).map(([k, item]) => [k, interpolate(item, env, source, [...path, k])]),
+    );
   }
   return value;
 }
@@ -152,7 +172,10 @@ export interface AirtableSettings {
 }
 
 /** The one place the environment overrides Airtable settings: token, then the two endpoint URLs. */
-export function resolveAirtable(config: Config, env: Record<string, string | undefined> = process.env): AirtableSettings {
+export function resolveAirtable(
+  config: Config,
+  env: Record<string, string | undefined> = process.env,
+): AirtableSettings {
   const token = config.token || env.AIRTABLE_TOKEN;
   if (!token) {
     throw new AirbackupError("CONFIG_MISSING", "no Airtable token", {

@@ -1,9 +1,10 @@
 // What a restore reads from an archive: manifest, schema, table records line by line, the attachment
 // index, and a file's bytes (checked against its sha256 name). Nothing reads a whole table into memory.
-import { AirbackupError } from "../errors.ts";
-import { ATTACHMENT_INDEX_PATH, MANIFEST_PATH, SCHEMA_PATH, attachmentPath } from "../archive/layout.ts";
-import { parseManifest, type Manifest } from "../archive/manifest.ts";
+
+import { ATTACHMENT_INDEX_PATH, attachmentPath, MANIFEST_PATH, SCHEMA_PATH } from "../archive/layout.ts";
+import { type Manifest, parseManifest } from "../archive/manifest.ts";
 import { openZip, type ZipArchive } from "../archive/zip-reader.ts";
+import { AirbackupError } from "../errors.ts";
 import type { ArchivedTable } from "./plan.ts";
 
 export interface ArchivedRecord {
@@ -39,7 +40,8 @@ export async function openArchiveSource(path: string): Promise<ArchiveSource> {
   try {
     const manifest = parseManifest(await readText(zip, MANIFEST_PATH), path);
     const schema = JSON.parse(await readText(zip, SCHEMA_PATH)) as { tables?: ArchivedTable[] };
-    if (!Array.isArray(schema.tables)) throw new AirbackupError("ARCHIVE_CORRUPT", `${path}: schema.json has no tables`);
+    if (!Array.isArray(schema.tables))
+      throw new AirbackupError("ARCHIVE_CORRUPT", `${path}: schema.json has no tables`);
     return {
       path,
       manifest,
@@ -49,18 +51,21 @@ export async function openArchiveSource(path: string): Promise<ArchiveSource> {
         if (!entry) return empty();
         return jsonLines<ArchivedRecord>(zip, entry.path);
       },
-      attachments: () => (zip.entry(ATTACHMENT_INDEX_PATH) ? jsonLines<ArchivedAttachment>(zip, ATTACHMENT_INDEX_PATH) : empty()),
+      attachments: () =>
+        zip.entry(ATTACHMENT_INDEX_PATH) ? jsonLines<ArchivedAttachment>(zip, ATTACHMENT_INDEX_PATH) : empty(),
       fileBytes: async (sha256) => {
         const bytes = await readBytes(zip, attachmentPath(sha256));
         const actual = new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
-        if (actual !== sha256) throw new AirbackupError("ARCHIVE_CORRUPT", `${path}: attachments/${sha256} does not match its sha256`);
+        if (actual !== sha256)
+          throw new AirbackupError("ARCHIVE_CORRUPT", `${path}: attachments/${sha256} does not match its sha256`);
         return bytes;
       },
       close: () => zip.close(),
     };
   } catch (error) {
     await zip.close();
-    if (error instanceof SyntaxError) throw new AirbackupError("ARCHIVE_CORRUPT", `${path}: schema.json is not valid JSON`, { cause: error });
+    if (error instanceof SyntaxError)
+      throw new AirbackupError("ARCHIVE_CORRUPT", `${path}: schema.json is not valid JSON`, { cause: error });
     throw error;
   }
 }
@@ -71,7 +76,10 @@ async function* empty<T>(): AsyncIterable<T> {}
 
 async function readBytes(zip: ZipArchive, name: string): Promise<Uint8Array> {
   const entry = zip.entry(name);
-  if (!entry) throw new AirbackupError("ARCHIVE_CORRUPT", `${zip.path}: ${name} is missing`, { hint: "check the archive with `airbackup verify`" });
+  if (!entry)
+    throw new AirbackupError("ARCHIVE_CORRUPT", `${zip.path}: ${name} is missing`, {
+      hint: "check the archive with `airbackup verify`",
+    });
   const chunks: Uint8Array[] = [];
   for await (const chunk of zip.readEntry(entry)) chunks.push(chunk);
   return Buffer.concat(chunks);
@@ -92,7 +100,9 @@ async function* jsonLines<T>(zip: ZipArchive, name: string): AsyncIterable<T> {
     try {
       return JSON.parse(line) as T;
     } catch (error) {
-      throw new AirbackupError("ARCHIVE_CORRUPT", `${zip.path}: ${name} line ${lineNo} is not valid JSON`, { cause: error });
+      throw new AirbackupError("ARCHIVE_CORRUPT", `${zip.path}: ${name} line ${lineNo} is not valid JSON`, {
+        cause: error,
+      });
     }
   };
   for await (const chunk of zip.readEntry(entry)) {

@@ -8,7 +8,7 @@ import { getRecord } from "../airtable/read.ts";
 import { uploadAttachment } from "../airtable/write.ts";
 import { throwIfInterrupted } from "../shutdown.ts";
 import type { ArchivedAttachment } from "./archive-source.ts";
-import { isRefusal, refusalReason, type RestoreContext } from "./context.ts";
+import { isRefusal, type RestoreContext, refusalReason } from "./context.ts";
 
 export const MAX_UPLOAD_BYTES = 5 * 1024 * 1024;
 
@@ -21,7 +21,11 @@ export function attachmentKey(a: Pick<ArchivedAttachment, "table" | "record" | "
   return `${a.table}/${a.record}/${a.field}/${a.id}`;
 }
 
-export async function restoreAttachments(ctx: RestoreContext, targets: AttachmentTargets, mode: AttachmentMode): Promise<void> {
+export async function restoreAttachments(
+  ctx: RestoreContext,
+  targets: AttachmentTargets,
+  mode: AttachmentMode,
+): Promise<void> {
   const { state } = ctx.journal;
   const perCell = new Map<string, number>(); // new record/field -> items uploaded so far (cell length)
   for (const a of state.attachments.entries()) if (a[1].id) bump(perCell, cellOf(a[0]));
@@ -61,7 +65,14 @@ export async function restoreAttachments(ctx: RestoreContext, targets: Attachmen
     for (let attempt = 0; ; attempt++) {
       ctx.journal.append({ t: "att-pending", key, before });
       try {
-        const res = await uploadAttachment(ctx.client, ctx.baseId, recordId, target.fieldId, { contentType: att.type || "application/octet-stream", filename: att.filename, bytes }, { signal: ctx.signal });
+        const res = await uploadAttachment(
+          ctx.client,
+          ctx.baseId,
+          recordId,
+          target.fieldId,
+          { contentType: att.type || "application/octet-stream", filename: att.filename, bytes },
+          { signal: ctx.signal },
+        );
         const items = Object.values(res.fields)[0] ?? [];
         ctx.journal.append({ t: "att", key, id: items.at(-1)?.id ?? "" });
         bump(perCell, cell);
@@ -83,8 +94,16 @@ export async function restoreAttachments(ctx: RestoreContext, targets: Attachmen
 // --- internal ---
 
 /** The id of the attachment an unconfirmed upload added, if the cell now holds more than `before` items. */
-async function settled(ctx: RestoreContext, target: { tableId: string; fieldId: string }, recordId: string, before: number): Promise<string | undefined> {
-  const record = await getRecord(ctx.client, ctx.baseId, target.tableId, recordId, { returnFieldsByFieldId: true, signal: ctx.signal });
+async function settled(
+  ctx: RestoreContext,
+  target: { tableId: string; fieldId: string },
+  recordId: string,
+  before: number,
+): Promise<string | undefined> {
+  const record = await getRecord(ctx.client, ctx.baseId, target.tableId, recordId, {
+    returnFieldsByFieldId: true,
+    signal: ctx.signal,
+  });
   const cell = record.fields[target.fieldId];
   return Array.isArray(cell) && cell.length > before ? String((cell.at(-1) as { id?: unknown }).id ?? "") : undefined;
 }

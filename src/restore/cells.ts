@@ -38,14 +38,21 @@ export function contentHash(fields: Record<string, unknown>, table: WritableFiel
 }
 
 export function isEmpty(value: unknown): boolean {
-  return value === undefined || value === null || value === "" || value === false || (Array.isArray(value) && value.length === 0);
+  return (
+    value === undefined ||
+    value === null ||
+    value === "" ||
+    value === false ||
+    (Array.isArray(value) && value.length === 0)
+  );
 }
 
 // --- internal ---
 
 function writeValue(type: string, value: unknown): unknown {
   if (type === "singleCollaborator") return collaborator(value);
-  if (type === "multipleCollaborators") return Array.isArray(value) ? value.map(collaborator).filter((v) => v !== undefined) : value;
+  if (type === "multipleCollaborators")
+    return Array.isArray(value) ? value.map(collaborator).filter((v) => v !== undefined) : value;
   return value;
 }
 
@@ -63,7 +70,11 @@ function asText(value: unknown): string | undefined {
   if (value === null || value === undefined) return undefined;
   if (typeof value === "string") return value;
   if (typeof value === "number" || typeof value === "boolean") return String(value);
-  if (Array.isArray(value)) return value.map(asText).filter((v) => v !== undefined && v !== "").join(", ");
+  if (Array.isArray(value))
+    return value
+      .map(asText)
+      .filter((v) => v !== undefined && v !== "")
+      .join(", ");
   const o = value as Record<string, unknown>;
   if ("error" in o || "specialValue" in o) return undefined;
   if (typeof o.name === "string") return o.name;

@@ -3,9 +3,27 @@
 
 /** Types the field model gives a write format for: the API can create these. */
 export const CREATABLE_TYPES = new Set([
-  "singleLineText", "email", "url", "multilineText", "phoneNumber", "richText", "number", "percent",
-  "currency", "duration", "rating", "checkbox", "singleSelect", "multipleSelects", "date", "dateTime",
-  "singleCollaborator", "multipleCollaborators", "multipleAttachments", "barcode", "multipleRecordLinks",
+  "singleLineText",
+  "email",
+  "url",
+  "multilineText",
+  "phoneNumber",
+  "richText",
+  "number",
+  "percent",
+  "currency",
+  "duration",
+  "rating",
+  "checkbox",
+  "singleSelect",
+  "multipleSelects",
+  "date",
+  "dateTime",
+  "singleCollaborator",
+  "multipleCollaborators",
+  "multipleAttachments",
+  "barcode",
+  "multipleRecordLinks",
 ]);
 
 /**
@@ -14,8 +32,19 @@ export const CREATABLE_TYPES = new Set([
  * (no selects or ratings) so that a restore never fails on a create-table call.
  */
 export const PRIMARY_TYPES = new Set([
-  "singleLineText", "email", "url", "multilineText", "phoneNumber", "richText", "number", "percent",
-  "currency", "duration", "date", "dateTime", "barcode",
+  "singleLineText",
+  "email",
+  "url",
+  "multilineText",
+  "phoneNumber",
+  "richText",
+  "number",
+  "percent",
+  "currency",
+  "duration",
+  "date",
+  "dateTime",
+  "barcode",
 ]);
 
 /** Option keys the API accepts on create, per type; everything else (ids, read-only keys) is dropped. */
@@ -45,7 +74,11 @@ export function createOptions(field: ArchivedField): Record<string, unknown> | u
   if (field.type === "singleSelect" || field.type === "multipleSelects") {
     const choices = Array.isArray(options.choices) ? (options.choices as { name?: unknown; color?: unknown }[]) : [];
     // Without choice ids: Airtable makes new ones; names and colours are what a person sees.
-    return { choices: choices.filter((c) => typeof c.name === "string").map((c) => ({ name: c.name, ...(typeof c.color === "string" ? { color: c.color } : {}) })) };
+    return {
+      choices: choices
+        .filter((c) => typeof c.name === "string")
+        .map((c) => ({ name: c.name, ...(typeof c.color === "string" ? { color: c.color } : {}) })),
+    };
   }
   const keys = WRITABLE_OPTION_KEYS[field.type];
   if (!keys) return undefined;
@@ -80,7 +113,7 @@ export function rebuildHint(field: ArchivedField, fieldName: (id: unknown) => st
     case "button":
       return "button field (label and action are not exposed by the API)";
     case "aiText":
-      return "AI text field (prompt: " + JSON.stringify(o.prompt ?? null) + ")";
+      return `AI text field (prompt: ${JSON.stringify(o.prompt ?? null)})`;
     default:
       return `field of type ${field.type}, which the API cannot create`;
   }

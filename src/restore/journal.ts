@@ -65,7 +65,10 @@ export function openJournal(path: string): Journal {
       try {
         entry = JSON.parse(line) as JournalEntry;
       } catch (error) {
-        throw new AirbackupError("IO", `${path}: line ${i + 1} is damaged`, { cause: error, hint: "move the journal away to start the restore afresh (records already created would be created again)" });
+        throw new AirbackupError("IO", `${path}: line ${i + 1} is damaged`, {
+          cause: error,
+          hint: "move the journal away to start the restore afresh (records already created would be created again)",
+        });
       }
       apply(state, entry);
     });
@@ -74,7 +77,9 @@ export function openJournal(path: string): Journal {
   try {
     fd = openSync(path, "a", 0o600);
   } catch (error) {
-    throw new AirbackupError("IO", `cannot write the restore journal ${path}: ${(error as Error).message}`, { cause: error });
+    throw new AirbackupError("IO", `cannot write the restore journal ${path}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   return {
     path,
@@ -93,8 +98,17 @@ export function openJournal(path: string): Journal {
 
 function emptyState(): JournalState {
   return {
-    tables: new Map(), fields: new Map(), records: new Map(), pending: new Map(), skipped: [], failed: [],
-    linksDone: new Map(), dropped: [], attachments: new Map(), attachmentPending: new Map(), started: false,
+    tables: new Map(),
+    fields: new Map(),
+    records: new Map(),
+    pending: new Map(),
+    skipped: [],
+    failed: [],
+    linksDone: new Map(),
+    dropped: [],
+    attachments: new Map(),
+    attachmentPending: new Map(),
+    started: false,
   };
 }
 

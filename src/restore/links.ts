@@ -3,7 +3,7 @@
 // idempotent, so a batch is journaled after its answer and simply sent again on resume.
 import { MAX_RECORDS_PER_REQUEST, updateRecords } from "../airtable/write.ts";
 import { throwIfInterrupted } from "../shutdown.ts";
-import { isRefusal, refusalReason, type RestoreContext } from "./context.ts";
+import { isRefusal, type RestoreContext, refusalReason } from "./context.ts";
 
 /** A link field to write: archived name, target field id, and the archived table it points to. */
 export interface LinkField {
@@ -19,7 +19,11 @@ interface Update {
   dropped: { record: string; field: string; missing: string[] }[];
 }
 
-export async function restoreLinks(ctx: RestoreContext, table: { oldId: string; name: string; newId: string }, links: LinkField[]): Promise<void> {
+export async function restoreLinks(
+  ctx: RestoreContext,
+  table: { oldId: string; name: string; newId: string },
+  links: LinkField[],
+): Promise<void> {
   if (links.length === 0) return;
   const { state } = ctx.journal;
   const mine = state.records.get(table.oldId) ?? new Map<string, string>();
@@ -52,11 +56,22 @@ export async function restoreLinks(ctx: RestoreContext, table: { oldId: string; 
 
 // --- internal ---
 
-async function send(ctx: RestoreContext, table: { oldId: string; name: string; newId: string }, batch: Update[]): Promise<void> {
+async function send(
+  ctx: RestoreContext,
+  table: { oldId: string; name: string; newId: string },
+  batch: Update[],
+): Promise<void> {
   throwIfInterrupted(ctx.signal);
   const writes = batch.filter((u) => Object.keys(u.fields).length > 0);
   try {
-    if (writes.length > 0) await updateRecords(ctx.client, ctx.baseId, table.newId, writes.map((u) => ({ id: u.id, fields: u.fields })), { typecast: ctx.typecast, signal: ctx.signal });
+    if (writes.length > 0)
+      await updateRecords(
+        ctx.client,
+        ctx.baseId,
+        table.newId,
+        writes.map((u) => ({ id: u.id, fields: u.fields })),
+        { typecast: ctx.typecast, signal: ctx.signal },
+      );
   } catch (error) {
     if (!isRefusal(error)) throw error;
     if (batch.length > 1) {
@@ -64,9 +79,19 @@ async function send(ctx: RestoreContext, table: { oldId: string; name: string; n
       return;
     }
     const one = batch[0]!;
-    for (const field of Object.keys(one.fields)) one.dropped.push({ record: one.old, field, missing: [`(refused: ${refusalReason(error)})`] });
+    for (const field of Object.keys(one.fields))
+      one.dropped.push({ record: one.old, field, missing: [`(refused: ${refusalReason(error)})`] });
   }
   const dropped = batch.flatMap((u) => u.dropped);
-  for (const d of dropped) ctx.onEvent({ type: "skip", message: `${table.name}/${d.record}/${d.field}: link to ${d.missing.join(", ")} dropped (not restored)` });
-  ctx.journal.append({ t: "links", table: table.oldId, records: batch.map((u) => u.old), ...(dropped.length > 0 ? { dropped } : {}) });
+  for (const d of dropped)
+    ctx.onEvent({
+      type: "skip",
+      message: `${table.name}/${d.record}/${d.field}: link to ${d.missing.join(", ")} dropped (not restored)`,
+    });
+  ctx.journal.append({
+    t: "links",
+    table: table.oldId,
+    records: batch.map((u) => u.old),
+    ...(dropped.length > 0 ? { dropped } : {}),
+  });
 }

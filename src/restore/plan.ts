@@ -1,7 +1,7 @@
 // The restore plan (pure): the archive's schema.json against the target base's schema. Which tables and
 // fields to create (and how), which already exist, which links come from which side, and which computed
 // fields a person has to rebuild by hand.
-import { CREATABLE_TYPES, PRIMARY_TYPES, createOptions, rebuildHint, type ArchivedField } from "./field-types.ts";
+import { type ArchivedField, CREATABLE_TYPES, createOptions, PRIMARY_TYPES, rebuildHint } from "./field-types.ts";
 
 export interface ArchivedTable {
   id: string;
@@ -80,7 +80,11 @@ export function planRestore(archive: ArchivedTable[], target: TargetTable[], onl
     const fields = table.fields.map((field): FieldPlan => {
       const there = existing?.fields.find((f) => f.name.toLowerCase() === field.name.toLowerCase());
       if (there) {
-        const plan: FieldPlan = { source: field, action: "existing", target: { id: there.id, name: there.name, type: there.type } };
+        const plan: FieldPlan = {
+          source: field,
+          action: "existing",
+          target: { id: there.id, name: there.name, type: there.type },
+        };
         if (there.type !== field.type && !(field.id === primaryId && !CREATABLE_TYPES.has(field.type))) {
           plan.note = `exists in the target as ${there.type}, archived as ${field.type}: values Airtable refuses are reported`;
         }
@@ -90,9 +94,22 @@ export function planRestore(archive: ArchivedTable[], target: TargetTable[], onl
       const isPrimary = field.id === primaryId && !existing;
       if (isPrimary && !PRIMARY_TYPES.has(field.type)) {
         const why = CREATABLE_TYPES.has(field.type) ? "cannot be a primary field" : "is computed";
-        notes.push(`${table.name}.${field.name}: the primary field (${field.type}) ${why}; restored as single line text holding its values`);
-        if (!CREATABLE_TYPES.has(field.type)) manual.push({ table: table.name, field: field.name, type: field.type, howTo: `now text; to make it computed again: ${rebuildHint(field, fieldName)}` });
-        return { source: field, action: "with-table", primaryAsText: true, body: { name: field.name, type: "singleLineText", ...desc(field) } };
+        notes.push(
+          `${table.name}.${field.name}: the primary field (${field.type}) ${why}; restored as single line text holding its values`,
+        );
+        if (!CREATABLE_TYPES.has(field.type))
+          manual.push({
+            table: table.name,
+            field: field.name,
+            type: field.type,
+            howTo: `now text; to make it computed again: ${rebuildHint(field, fieldName)}`,
+          });
+        return {
+          source: field,
+          action: "with-table",
+          primaryAsText: true,
+          body: { name: field.name, type: "singleLineText", ...desc(field) },
+        };
       }
       if (!CREATABLE_TYPES.has(field.type)) {
         manual.push({ table: table.name, field: field.name, type: field.type, howTo: rebuildHint(field, fieldName) });
@@ -100,18 +117,33 @@ export function planRestore(archive: ArchivedTable[], target: TargetTable[], onl
       }
       if (field.type === "multipleRecordLinks") return planLink(table, field, selectedIds, archive);
       const options = createOptions(field);
-      return { source: field, action: existing ? "create" : "with-table", body: { name: field.name, type: field.type, ...desc(field), ...(options ? { options } : {}) } };
+      return {
+        source: field,
+        action: existing ? "create" : "with-table",
+        body: { name: field.name, type: field.type, ...desc(field), ...(options ? { options } : {}) },
+      };
     });
     // The create-table call takes the primary field first.
     if (!existing) fields.sort((a, b) => Number(b.source.id === primaryId) - Number(a.source.id === primaryId));
-    return { source: table, action: existing ? "existing" : "create", ...(existing ? { targetId: existing.id } : {}), fields };
+    return {
+      source: table,
+      action: existing ? "existing" : "create",
+      ...(existing ? { targetId: existing.id } : {}),
+      fields,
+    };
   });
 
   // Inverse sides whose link is created from the other table: never created twice.
   for (const t of tables) {
     for (const f of t.fields) {
       const owner = linkOwner.get(f.source.id);
-      if ((f.action === "link" || f.action === "skip") && owner !== undefined && owner !== f.source.id && f.linkedTableId && selectedIds.has(f.linkedTableId)) {
+      if (
+        (f.action === "link" || f.action === "skip") &&
+        owner !== undefined &&
+        owner !== f.source.id &&
+        f.linkedTableId &&
+        selectedIds.has(f.linkedTableId)
+      ) {
         f.action = "inverse";
         f.pairedFieldId = owner;
         delete f.body;
@@ -144,7 +176,9 @@ function selectTables(archive: ArchivedTable[], only: string[]): ArchivedTable[]
 function chooseLinkOwners(selected: ArchivedTable[], target: TargetTable[]): Map<string, string> {
   const owner = new Map<string, string>();
   const exists = (table: ArchivedTable, field: ArchivedField) =>
-    target.find((t) => t.name.toLowerCase() === table.name.toLowerCase())?.fields.some((f) => f.name.toLowerCase() === field.name.toLowerCase()) === true;
+    target
+      .find((t) => t.name.toLowerCase() === table.name.toLowerCase())
+      ?.fields.some((f) => f.name.toLowerCase() === field.name.toLowerCase()) === true;
   for (const table of selected) {
     for (const field of table.fields) {
       if (field.type !== "multipleRecordLinks" || owner.has(field.id)) continue;
@@ -159,16 +193,27 @@ function chooseLinkOwners(selected: ArchivedTable[], target: TargetTable[]): Map
   return owner;
 }
 
-function planLink(table: ArchivedTable, field: ArchivedField, selected: Set<string>, archive: ArchivedTable[]): FieldPlan {
+function planLink(
+  table: ArchivedTable,
+  field: ArchivedField,
+  selected: Set<string>,
+  archive: ArchivedTable[],
+): FieldPlan {
   const linkedTableId = linkTarget(field);
   const linked = archive.find((t) => t.id === linkedTableId);
   if (!linked || !selected.has(linkedTableId)) {
-    return { source: field, action: "skip", linkedTableId, note: `links to table ${linked?.name ?? linkedTableId}, which is not restored` };
+    return {
+      source: field,
+      action: "skip",
+      linkedTableId,
+      note: `links to table ${linked?.name ?? linkedTableId}, which is not restored`,
+    };
   }
   const inverseId = (field.options as { inverseLinkFieldId?: unknown } | null | undefined)?.inverseLinkFieldId;
   const inverse = typeof inverseId === "string" ? linked.fields.find((f) => f.id === inverseId) : undefined;
   const options: Record<string, unknown> = { linkedTableId };
-  if ((field.options as { prefersSingleRecordLink?: unknown } | null | undefined)?.prefersSingleRecordLink === true) options.prefersSingleRecordLink = true;
+  if ((field.options as { prefersSingleRecordLink?: unknown } | null | undefined)?.prefersSingleRecordLink === true)
+    options.prefersSingleRecordLink = true;
   return {
     source: field,
     action: "link",

@@ -20,14 +20,21 @@ export async function reconcile(
   table: TableRun,
   pending: { at: string; items: { old: string; hash: string }[] },
 ): Promise<Map<string, string>> {
-  ctx.onEvent({ type: "retry", message: `${table.name}: reading the table back to see which of ${pending.items.length} records were created` });
+  ctx.onEvent({
+    type: "retry",
+    message: `${table.name}: reading the table back to see which of ${pending.items.length} records were created`,
+  });
   const claimed = new Set(ctx.journal.state.records.get(table.oldId)?.values() ?? []);
   const since = Date.parse(pending.at) - CLOCK_SKEW_MS;
   const wanted = new Map<string, number>();
   for (const item of pending.items) wanted.set(item.hash, (wanted.get(item.hash) ?? 0) + 1);
   const found = new Map<string, string[]>(); // hash -> new ids, in table order
   const fields = table.fields.map((f) => f.key);
-  for await (const page of listRecordPages(ctx.client, ctx.baseId, table.newId, { returnFieldsByFieldId: true, fields, signal: ctx.signal })) {
+  for await (const page of listRecordPages(ctx.client, ctx.baseId, table.newId, {
+    returnFieldsByFieldId: true,
+    fields,
+    signal: ctx.signal,
+  })) {
     for (const record of page) {
       if (claimed.has(record.id) || Date.parse(record.createdTime) < since) continue;
       const hash = contentHash(record.fields, table.fields);

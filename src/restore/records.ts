@@ -2,11 +2,11 @@
 // computed values. A refused batch (422) is bisected down to the record, and the record is retried without
 // one field at a time, so one bad value never sinks the other nine records of its batch.
 import { AmbiguousWriteError } from "../airtable/errors.ts";
-import { MAX_RECORDS_PER_REQUEST, createRecords } from "../airtable/write.ts";
-import { AirbackupError } from "../errors.ts";
+import { createRecords, MAX_RECORDS_PER_REQUEST } from "../airtable/write.ts";
+import type { AirbackupError } from "../errors.ts";
 import { throwIfInterrupted } from "../shutdown.ts";
 import { contentHash, writeFields } from "./cells.ts";
-import { isRefusal, refusalReason, type RestoreContext, type TableRun } from "./context.ts";
+import { isRefusal, type RestoreContext, refusalReason, type TableRun } from "./context.ts";
 import { reconcile } from "./reconcile.ts";
 
 interface Item {
@@ -40,7 +40,11 @@ export async function restoreRecords(ctx: RestoreContext, table: TableRun, total
 // --- internal ---
 
 /** Resume: a create sent by an earlier run whose answer was never recorded. */
-async function settle(ctx: RestoreContext, table: TableRun, pending: { at: string; items: { old: string; hash: string }[] }): Promise<void> {
+async function settle(
+  ctx: RestoreContext,
+  table: TableRun,
+  pending: { at: string; items: { old: string; hash: string }[] },
+): Promise<void> {
   const matched = await reconcile(ctx, table, pending);
   ctx.journal.append({ t: "created", table: table.oldId, pairs: [...matched] });
 }
@@ -111,11 +115,24 @@ async function isolateFields(ctx: RestoreContext, table: TableRun, item: Item, f
 async function trySend(ctx: RestoreContext, table: TableRun, items: Item[]): Promise<AirbackupError | undefined> {
   for (let attempt = 0; items.length > 0; attempt++) {
     throwIfInterrupted(ctx.signal);
-    const pending = { at: new Date().toISOString(), items: items.map((i) => ({ old: i.old, hash: contentHash(i.fields, table.fields) })) };
+    const pending = {
+      at: new Date().toISOString(),
+      items: items.map((i) => ({ old: i.old, hash: contentHash(i.fields, table.fields) })),
+    };
     ctx.journal.append({ t: "pending", table: table.oldId, ...pending });
     try {
-      const created = await createRecords(ctx.client, ctx.baseId, table.newId, items.map((i) => ({ fields: i.fields })), { typecast: ctx.typecast, signal: ctx.signal });
-      ctx.journal.append({ t: "created", table: table.oldId, pairs: items.map((item, i) => [item.old, created[i]!.id]) });
+      const created = await createRecords(
+        ctx.client,
+        ctx.baseId,
+        table.newId,
+        items.map((i) => ({ fields: i.fields })),
+        { typecast: ctx.typecast, signal: ctx.signal },
+      );
+      ctx.journal.append({
+        t: "created",
+        table: table.oldId,
+        pairs: items.map((item, i) => [item.old, created[i]!.id]),
+      });
       return undefined;
     } catch (error) {
       if (isRefusal(error)) return error;

@@ -29,7 +29,12 @@ export interface RestoreReport {
 }
 
 /** Per table figures from the plan and (after a run) the journal. */
-export function buildTableReports(plan: RestorePlan, counts: Map<string, number>, journal: JournalState | null, ids: Map<string, string>): TableReport[] {
+export function buildTableReports(
+  plan: RestorePlan,
+  counts: Map<string, number>,
+  journal: JournalState | null,
+  ids: Map<string, string>,
+): TableReport[] {
   return plan.tables.map((t) => {
     const old = t.source.id;
     const attachments = { uploaded: 0, skipped: [] as TableReport["attachments"]["skipped"] };
@@ -45,11 +50,19 @@ export function buildTableReports(plan: RestorePlan, counts: Map<string, number>
       archivedId: old,
       ...(id ? { id } : {}),
       action: t.action,
-      fieldsCreated: t.fields.filter((f) => ["with-table", "create", "link"].includes(f.action)).map((f) => f.source.name),
+      fieldsCreated: t.fields
+        .filter((f) => ["with-table", "create", "link"].includes(f.action))
+        .map((f) => f.source.name),
       records: { archived: counts.get(old) ?? 0, restored: journal?.records.get(old)?.size ?? 0 },
-      failedRecords: (journal?.failed ?? []).filter((f) => f.table === old).map(({ record, reason }) => ({ record, reason })),
-      skippedValues: (journal?.skipped ?? []).filter((s) => s.table === old).map(({ record, field, reason }) => ({ record, field, reason })),
-      droppedLinks: (journal?.dropped ?? []).filter((d) => d.table === old).map(({ record, field, missing }) => ({ record, field, missing })),
+      failedRecords: (journal?.failed ?? [])
+        .filter((f) => f.table === old)
+        .map(({ record, reason }) => ({ record, reason })),
+      skippedValues: (journal?.skipped ?? [])
+        .filter((s) => s.table === old)
+        .map(({ record, field, reason }) => ({ record, field, reason })),
+      droppedLinks: (journal?.dropped ?? [])
+        .filter((d) => d.table === old)
+        .map(({ record, field, missing }) => ({ record, field, missing })),
       attachments,
     };
   });
@@ -57,29 +70,43 @@ export function buildTableReports(plan: RestorePlan, counts: Map<string, number>
 
 /** Anything skipped makes the restore finish "with warnings" (exit 3); manual steps alone do not. */
 export function hasSkips(report: RestoreReport): boolean {
-  return report.tables.some((t) => t.failedRecords.length + t.skippedValues.length + t.droppedLinks.length + t.attachments.skipped.length > 0);
+  return report.tables.some(
+    (t) => t.failedRecords.length + t.skippedValues.length + t.droppedLinks.length + t.attachments.skipped.length > 0,
+  );
 }
 
 /** The report as lines for people (stderr). */
 export function formatReport(report: RestoreReport): string[] {
   const lines: string[] = [];
   const where = report.baseId ? `base ${report.baseId}${report.baseCreated ? " (created)" : ""}` : "a new base";
-  lines.push(report.dryRun ? `Plan for restoring ${report.archive} into ${where} (dry run: nothing written)` : `Restored ${report.archive} into ${where}`);
+  lines.push(
+    report.dryRun
+      ? `Plan for restoring ${report.archive} into ${where} (dry run: nothing written)`
+      : `Restored ${report.archive} into ${where}`,
+  );
   for (const t of report.tables) {
     const verb = t.action === "create" ? "create table" : "existing table";
-    const records = report.dryRun ? `${t.records.archived} records to restore` : `${t.records.restored}/${t.records.archived} records`;
-    lines.push(`  ${verb} ${t.name}: ${records}${t.fieldsCreated.length ? `; fields to create: ${t.fieldsCreated.join(", ")}` : ""}`);
-    if (!report.dryRun && t.attachments.uploaded + t.attachments.skipped.length > 0) lines.push(`    attachments: ${t.attachments.uploaded} uploaded, ${t.attachments.skipped.length} skipped`);
+    const records = report.dryRun
+      ? `${t.records.archived} records to restore`
+      : `${t.records.restored}/${t.records.archived} records`;
+    lines.push(
+      `  ${verb} ${t.name}: ${records}${t.fieldsCreated.length ? `; fields to create: ${t.fieldsCreated.join(", ")}` : ""}`,
+    );
+    if (!report.dryRun && t.attachments.uploaded + t.attachments.skipped.length > 0)
+      lines.push(`    attachments: ${t.attachments.uploaded} uploaded, ${t.attachments.skipped.length} skipped`);
     for (const f of t.failedRecords) lines.push(`    ${t.name}/${f.record}: record not restored: ${f.reason}`);
     for (const s of t.skippedValues) lines.push(`    ${t.name}/${s.record}/${s.field}: ${s.reason}`);
-    for (const d of t.droppedLinks) lines.push(`    ${t.name}/${d.record}/${d.field}: link dropped to ${d.missing.join(", ")}`);
-    for (const a of t.attachments.skipped) lines.push(`    ${t.name}/${a.record}/${a.field}: attachment skipped: ${a.reason}`);
+    for (const d of t.droppedLinks)
+      lines.push(`    ${t.name}/${d.record}/${d.field}: link dropped to ${d.missing.join(", ")}`);
+    for (const a of t.attachments.skipped)
+      lines.push(`    ${t.name}/${a.record}/${a.field}: attachment skipped: ${a.reason}`);
   }
   for (const note of report.notes) lines.push(`  note: ${note}`);
   if (report.manualSteps.length > 0) {
     lines.push("  To rebuild by hand (the API cannot create these fields):");
     for (const m of report.manualSteps) lines.push(`    ${m.table}.${m.field} (${m.type}): ${m.howTo}`);
   }
-  if (!report.dryRun) lines.push(`  ${report.apiCalls} API calls${report.journal ? `; journal ${report.journal}` : ""}`);
+  if (!report.dryRun)
+    lines.push(`  ${report.apiCalls} API calls${report.journal ? `; journal ${report.journal}` : ""}`);
   return lines;
 }

@@ -3,15 +3,15 @@
 import { createAirtableClient } from "../airtable/client.ts";
 import { getBaseSchema, listRecordPages } from "../airtable/read.ts";
 import { createBase } from "../airtable/write.ts";
-import type { AirtableSettings } from "../config/load.ts";
 import { verifyArchive } from "../archive/verify.ts";
+import type { AirtableSettings } from "../config/load.ts";
 import { AirbackupError } from "../errors.ts";
-import { openArchiveSource, type ArchiveSource } from "./archive-source.ts";
-import { restoreAttachments, type AttachmentMode, type AttachmentTargets } from "./attachments.ts";
+import { type ArchiveSource, openArchiveSource } from "./archive-source.ts";
+import { type AttachmentMode, type AttachmentTargets, restoreAttachments } from "./attachments.ts";
 import type { WritableField } from "./cells.ts";
 import type { RestoreContext, RestoreEvent, TableRun } from "./context.ts";
-import { journalPath, openJournal, type Journal } from "./journal.ts";
-import { restoreLinks, type LinkField } from "./links.ts";
+import { type Journal, journalPath, openJournal } from "./journal.ts";
+import { type LinkField, restoreLinks } from "./links.ts";
 import { isFirstPassField, planRestore, type RestorePlan } from "./plan.ts";
 import { restoreRecords } from "./records.ts";
 import { buildTableReports, type RestoreReport } from "./report.ts";
@@ -34,18 +34,30 @@ export interface RestoreOptions {
 
 export async function runRestore(options: RestoreOptions): Promise<RestoreReport> {
   const onEvent = options.onEvent ?? (() => {});
-  const client = createAirtableClient({ ...options.airtable, userAgent: options.userAgent, signal: options.signal,
-    onRetry: (i) => onEvent({ type: "retry", message: `retrying ${i.method} ${i.target} in ${Math.round(i.delayMs)} ms: ${i.reason}` }) });
+  const client = createAirtableClient({
+    ...options.airtable,
+    userAgent: options.userAgent,
+    signal: options.signal,
+    onRetry: (i) =>
+      onEvent({
+        type: "retry",
+        message: `retrying ${i.method} ${i.target} in ${Math.round(i.delayMs)} ms: ${i.reason}`,
+      }),
+  });
   // The whole archive is checked (CRC-32, every entry's sha256, counts) before anything is written:
   // a damaged archive must not half-restore.
   const check = await verifyArchive(options.archive);
   if (!check.ok) {
-    throw new AirbackupError("ARCHIVE_CORRUPT", `${check.problems[0]}`, { hint: "restore from another archive; nothing was written" });
+    throw new AirbackupError("ARCHIVE_CORRUPT", `${check.problems[0]}`, {
+      hint: "restore from another archive; nothing was written",
+    });
   }
   const source = await openArchiveSource(options.archive);
   try {
     const existingBase = "baseId" in options.target ? options.target.baseId : null;
-    const targetTables = existingBase ? (await getBaseSchema(client, existingBase, { includeVisibleFieldIds: false, signal: options.signal })).tables : [];
+    const targetTables = existingBase
+      ? (await getBaseSchema(client, existingBase, { includeVisibleFieldIds: false, signal: options.signal })).tables
+      : [];
     let plan: RestorePlan;
     try {
       plan = planRestore(source.tables, targetTables, options.tables ?? []);
@@ -53,15 +65,35 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreReport
       throw new AirbackupError("USAGE", `--table: ${(error as Error).message}`, { cause: error });
     }
     const counts = new Map(source.manifest.tables.map((t) => [t.id, t.records]));
-    const report = (baseId: string | null, journal: Journal | null, ids: Map<string, string>, created: boolean): RestoreReport => ({
-      archive: options.archive, baseId, baseCreated: created, dryRun: options.dryRun === true, journal: journal?.path ?? null,
-      tables: buildTableReports(plan, counts, journal?.state ?? null, ids), manualSteps: plan.manual, notes: plan.notes, apiCalls: client.calls,
+    const report = (
+      baseId: string | null,
+      journal: Journal | null,
+      ids: Map<string, string>,
+      created: boolean,
+    ): RestoreReport => ({
+      archive: options.archive,
+      baseId,
+      baseCreated: created,
+      dryRun: options.dryRun === true,
+      journal: journal?.path ?? null,
+      tables: buildTableReports(plan, counts, journal?.state ?? null, ids),
+      manualSteps: plan.manual,
+      notes: plan.notes,
+      apiCalls: client.calls,
     });
     if (options.dryRun) return report(existingBase, null, new Map(), false);
 
     let baseId = existingBase;
     let journal: Journal;
-    const ctxFor = (id: string, j: Journal): RestoreContext => ({ client, baseId: id, journal: j, source, typecast: options.typecast === true, signal: options.signal, onEvent });
+    const ctxFor = (id: string, j: Journal): RestoreContext => ({
+      client,
+      baseId: id,
+      journal: j,
+      source,
+      typecast: options.typecast === true,
+      signal: options.signal,
+      onEvent,
+    });
     if (baseId) {
       journal = openJournal(journalPath(options.archive, baseId));
       await refuseTablesWithRecords(ctxFor(baseId, journal), plan, options.append === true);
@@ -71,16 +103,29 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreReport
       const day = (options.now ?? new Date()).toISOString().slice(0, 10);
       const name = `${source.manifest.base.name} (restored ${day})`;
       onEvent({ type: "step", message: `creating base ${JSON.stringify(name)}` });
-      const created = await createBase(client, { name, workspaceId: (options.target as { workspaceId: string }).workspaceId, tables: [newTableBody(first)] }, { signal: options.signal });
+      const created = await createBase(
+        client,
+        { name, workspaceId: (options.target as { workspaceId: string }).workspaceId, tables: [newTableBody(first)] },
+        { signal: options.signal },
+      );
       baseId = created.id;
-      onEvent({ type: "step", message: `created base ${baseId}; to resume an interrupted restore, run again with --base ${baseId}` });
+      onEvent({
+        type: "step",
+        message: `created base ${baseId}; to resume an interrupted restore, run again with --base ${baseId}`,
+      });
       journal = openJournal(journalPath(options.archive, baseId));
       recordTable(ctxFor(baseId, journal), first, created.tables[0]!);
     }
     try {
       const ctx = ctxFor(baseId, journal);
       if (!journal.state.started) {
-        journal.append({ t: "start", at: new Date().toISOString(), archiveBase: source.manifest.base.id, archiveStartedAt: source.manifest.startedAt, base: baseId });
+        journal.append({
+          t: "start",
+          at: new Date().toISOString(),
+          archiveBase: source.manifest.base.id,
+          archiveStartedAt: source.manifest.startedAt,
+          base: baseId,
+        });
       }
       const ids = await applySchema(ctx, plan, new Set(journal.state.tables.keys()));
       const runs = tableRuns(plan, ids);
@@ -103,8 +148,16 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreReport
 async function refuseTablesWithRecords(ctx: RestoreContext, plan: RestorePlan, append: boolean): Promise<void> {
   if (append) return;
   for (const t of plan.tables) {
-    if (t.action !== "existing" || ctx.journal.state.tables.has(t.source.id) || ctx.journal.state.records.has(t.source.id)) continue;
-    for await (const page of listRecordPages(ctx.client, ctx.baseId, t.targetId!, { pageSize: 1, signal: ctx.signal })) {
+    if (
+      t.action !== "existing" ||
+      ctx.journal.state.tables.has(t.source.id) ||
+      ctx.journal.state.records.has(t.source.id)
+    )
+      continue;
+    for await (const page of listRecordPages(ctx.client, ctx.baseId, t.targetId!, {
+      pageSize: 1,
+      signal: ctx.signal,
+    })) {
       if (page.length > 0) {
         throw new AirbackupError("USAGE", `table ${t.source.name} of base ${ctx.baseId} already holds records`, {
           hint: "restore into an empty base, pass --append to add the archived records to it, or leave the table out with -t",
@@ -133,7 +186,13 @@ function tableRuns(plan: RestorePlan, ids: TargetIds): TableRun[] {
 function linkFields(plan: RestorePlan, tableId: string, ids: TargetIds): LinkField[] {
   const table = plan.tables.find((t) => t.source.id === tableId)!;
   return table.fields
-    .filter((f) => (f.action === "link" || f.action === "existing") && f.source.type === "multipleRecordLinks" && f.linkedTableId && ids.tables.has(f.linkedTableId))
+    .filter(
+      (f) =>
+        (f.action === "link" || f.action === "existing") &&
+        f.source.type === "multipleRecordLinks" &&
+        f.linkedTableId &&
+        ids.tables.has(f.linkedTableId),
+    )
     .filter((f) => f.action === "link" || f.target?.type === "multipleRecordLinks")
     .map((f) => ({ name: f.source.name, key: ids.fields.get(f.source.id)!, linkedTableId: f.linkedTableId! }));
 }

@@ -5,7 +5,7 @@
 import { AmbiguousWriteError } from "../airtable/errors.ts";
 import { getBaseSchema } from "../airtable/read.ts";
 import type { AirtableField, AirtableTable } from "../airtable/schemas.ts";
-import { createField, createTable, updateField, type NewTable } from "../airtable/write.ts";
+import { createField, createTable, type NewTable, updateField } from "../airtable/write.ts";
 import { AirbackupError } from "../errors.ts";
 import { throwIfInterrupted } from "../shutdown.ts";
 import type { RestoreContext } from "./context.ts";
@@ -30,10 +30,23 @@ export function newTableBody(table: TablePlan): NewTable {
 export function recordTable(ctx: RestoreContext, table: TablePlan, created: AirtableTable): void {
   ctx.journal.append({ t: "table", old: table.source.id, new: created.id, name: created.name });
   const fields = table.fields.filter((f) => f.action === "with-table");
-  ctx.journal.append(...fields.map((f) => ({ t: "field" as const, table: table.source.id, old: f.source.id, new: byName(created.fields, f.body!.name)?.id ?? "" })).filter((e) => e.new));
+  ctx.journal.append(
+    ...fields
+      .map((f) => ({
+        t: "field" as const,
+        table: table.source.id,
+        old: f.source.id,
+        new: byName(created.fields, f.body!.name)?.id ?? "",
+      }))
+      .filter((e) => e.new),
+  );
 }
 
-export async function applySchema(ctx: RestoreContext, plan: RestorePlan, alreadyCreated: Set<string>): Promise<TargetIds> {
+export async function applySchema(
+  ctx: RestoreContext,
+  plan: RestorePlan,
+  alreadyCreated: Set<string>,
+): Promise<TargetIds> {
   const ids: TargetIds = { tables: new Map(), fields: new Map() };
   for (const t of plan.tables) {
     if (t.action === "existing") ids.tables.set(t.source.id, t.targetId!);
@@ -44,7 +57,11 @@ export async function applySchema(ctx: RestoreContext, plan: RestorePlan, alread
     if (table.action === "create" && !alreadyCreated.has(table.source.id)) {
       const body = newTableBody(table);
       ctx.onEvent({ type: "step", message: `creating table ${table.source.name}` });
-      const created = await settle(ctx, () => createTable(ctx.client, ctx.baseId, body, { signal: ctx.signal }), (s) => byName(s.tables, body.name));
+      const created = await settle(
+        ctx,
+        () => createTable(ctx.client, ctx.baseId, body, { signal: ctx.signal }),
+        (s) => byName(s.tables, body.name),
+      );
       recordTable(ctx, table, created);
     }
     const tableId = ctx.journal.state.tables.get(table.source.id) ?? ids.tables.get(table.source.id);
@@ -64,7 +81,8 @@ export async function applySchema(ctx: RestoreContext, plan: RestorePlan, alread
     }
   }
   for (const table of plan.tables) {
-    for (const f of table.fields) if (f.action === "inverse") ids.fields.set(f.source.id, await renameInverse(ctx, table, f, ids));
+    for (const f of table.fields)
+      if (f.action === "inverse") ids.fields.set(f.source.id, await renameInverse(ctx, table, f, ids));
   }
   return ids;
 }
@@ -83,8 +101,13 @@ async function ensureField(ctx: RestoreContext, table: TablePlan, tableId: strin
   const inverseId = (created.options as { inverseLinkFieldId?: unknown } | null | undefined)?.inverseLinkFieldId;
   const linked = (created.options as { linkedTableId?: unknown } | null | undefined)?.linkedTableId;
   ctx.journal.append({
-    t: "field", table: table.source.id, old: f.source.id, new: created.id,
-    ...(typeof inverseId === "string" && typeof linked === "string" ? { inverse: { table: linked, id: inverseId } } : {}),
+    t: "field",
+    table: table.source.id,
+    old: f.source.id,
+    new: created.id,
+    ...(typeof inverseId === "string" && typeof linked === "string"
+      ? { inverse: { table: linked, id: inverseId } }
+      : {}),
   });
   return created.id;
 }
@@ -97,11 +120,20 @@ async function renameInverse(ctx: RestoreContext, table: TablePlan, f: FieldPlan
   const ownerNew = ids.fields.get(f.pairedFieldId!);
   const schema = await getBaseSchema(ctx.client, ctx.baseId, { includeVisibleFieldIds: false, signal: ctx.signal });
   const owner = schema.tables.flatMap((t) => t.fields).find((x) => x.id === ownerNew);
-  const inverseId = ctx.journal.state.fields.get(f.pairedFieldId!)?.inverse?.id ?? (owner?.options as { inverseLinkFieldId?: string } | undefined)?.inverseLinkFieldId;
-  if (!inverseId) throw new AirbackupError("AIRTABLE_INVALID", `Airtable made no inverse field for the link ${f.source.name} in table ${table.source.name}`);
+  const inverseId =
+    ctx.journal.state.fields.get(f.pairedFieldId!)?.inverse?.id ??
+    (owner?.options as { inverseLinkFieldId?: string } | undefined)?.inverseLinkFieldId;
+  if (!inverseId)
+    throw new AirbackupError(
+      "AIRTABLE_INVALID",
+      `Airtable made no inverse field for the link ${f.source.name} in table ${table.source.name}`,
+    );
   const current = schema.tables.find((t) => t.id === tableId)?.fields.find((x) => x.id === inverseId);
   if (current && current.name !== f.source.name) {
-    ctx.onEvent({ type: "step", message: `renaming the inverse link ${table.source.name}.${current.name} to ${f.source.name}` });
+    ctx.onEvent({
+      type: "step",
+      message: `renaming the inverse link ${table.source.name}.${current.name} to ${f.source.name}`,
+    });
     await updateField(ctx.client, ctx.baseId, tableId, inverseId, { name: f.source.name }, { signal: ctx.signal });
   }
   ctx.journal.append({ t: "field", table: table.source.id, old: f.source.id, new: inverseId });
@@ -109,13 +141,19 @@ async function renameInverse(ctx: RestoreContext, table: TablePlan, f: FieldPlan
 }
 
 /** Runs a create; if its answer was lost, reads the schema back and takes what it finds by name. */
-async function settle<T>(ctx: RestoreContext, create: () => Promise<T>, find: (schema: { tables: AirtableTable[] }) => T | undefined): Promise<T> {
+async function settle<T>(
+  ctx: RestoreContext,
+  create: () => Promise<T>,
+  find: (schema: { tables: AirtableTable[] }) => T | undefined,
+): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await create();
     } catch (error) {
       if (!(error instanceof AmbiguousWriteError) || attempt >= 3) throw error;
-      const found = find(await getBaseSchema(ctx.client, ctx.baseId, { includeVisibleFieldIds: false, signal: ctx.signal }));
+      const found = find(
+        await getBaseSchema(ctx.client, ctx.baseId, { includeVisibleFieldIds: false, signal: ctx.signal }),
+      );
       if (found) return found;
     }
   }

@@ -62,7 +62,9 @@ describe("attachment URLs", () => {
     const other = (await call(sim, `/v0/${crm.id}/Companies/${initech}`)).body.fields.Logo[0];
     const mine = await readLogo();
     expect(other.id).not.toBe(mine.id);
-    const [x, y] = await Promise.all([fetch(other.url), fetch(mine.url)].map(async (p) => new Uint8Array(await (await p).arrayBuffer())));
+    const [x, y] = await Promise.all(
+      [fetch(other.url), fetch(mine.url)].map(async (p) => new Uint8Array(await (await p).arrayBuffer())),
+    );
     expect(x).toEqual(y);
   });
 });
@@ -72,12 +74,21 @@ describe("uploadAttachment", () => {
     call(sim, `/v0/${crm.id}/${acme}/${field}/uploadAttachment`, { body, host });
 
   test("appends to the cell and answers {id, createdTime, fields: {<fieldId>: [...]}}", async () => {
-    const r = await upload({ contentType: "text/plain", file: Buffer.from("Hello world").toString("base64"), filename: "sample.txt" });
+    const r = await upload({
+      contentType: "text/plain",
+      file: Buffer.from("Hello world").toString("base64"),
+      filename: "sample.txt",
+    });
     expect(r.status).toBe(200);
     expect(Object.keys(r.body)).toEqual(["id", "createdTime", "fields"]);
     expect(Object.keys(r.body.fields)).toEqual([logoField.id]);
     const cell = r.body.fields[logoField.id];
-    expect(cell.at(-1)).toMatchObject({ id: expect.stringMatching(/^att/), filename: "sample.txt", size: 11, type: "text/plain" });
+    expect(cell.at(-1)).toMatchObject({
+      id: expect.stringMatching(/^att/),
+      filename: "sample.txt",
+      size: 11,
+      type: "text/plain",
+    });
     expect(await (await fetch(cell.at(-1).url)).text()).toBe("Hello world");
     expect(cell[0].filename).toBe("acme-logo.png");
   });
@@ -88,15 +99,27 @@ describe("uploadAttachment", () => {
 
   test("over 5 MB decoded is a 422; exactly 5 MB is fine", async () => {
     const limit = 5 * 1024 * 1024;
-    const over = await upload({ contentType: "application/octet-stream", file: Buffer.alloc(limit + 1).toString("base64"), filename: "big.bin" });
+    const over = await upload({
+      contentType: "application/octet-stream",
+      file: Buffer.alloc(limit + 1).toString("base64"),
+      filename: "big.bin",
+    });
     expect(over.status).toBe(422);
-    const at = await upload({ contentType: "application/octet-stream", file: Buffer.alloc(limit).toString("base64"), filename: "max.bin" });
+    const at = await upload({
+      contentType: "application/octet-stream",
+      file: Buffer.alloc(limit).toString("base64"),
+      filename: "max.bin",
+    });
     expect(at.status).toBe(200);
   });
 
   test("only on the content host, and only into attachment fields", async () => {
-    expect((await upload({ contentType: "text/plain", file: "QQ==", filename: "a.txt" }, logoField.id, sim.url)).status).toBe(404);
-    expect((await upload({ contentType: "text/plain", file: "QQ==", filename: "a.txt" }, "Name")).body.error.type).toBe("INVALID_VALUE_FOR_COLUMN");
+    expect(
+      (await upload({ contentType: "text/plain", file: "QQ==", filename: "a.txt" }, logoField.id, sim.url)).status,
+    ).toBe(404);
+    expect((await upload({ contentType: "text/plain", file: "QQ==", filename: "a.txt" }, "Name")).body.error.type).toBe(
+      "INVALID_VALUE_FOR_COLUMN",
+    );
   });
 });
 
@@ -105,13 +128,26 @@ describe("comments", () => {
 
   test("newest first, paginated with offset", async () => {
     const all = await call(sim, `/v0/${crm.id}/Deals/${deal}/comments`);
-    expect(all.body.comments.map((c: any) => c.text)).toEqual(["Thanks!", expect.stringContaining("Great work"), "Signed! 🎉"]);
+    expect(all.body.comments.map((c: any) => c.text)).toEqual([
+      "Thanks!",
+      expect.stringContaining("Great work"),
+      "Signed! 🎉",
+    ]);
     expect(all.body.offset).toBeUndefined();
-    expect(all.body.comments[0]).toMatchObject({ id: expect.stringMatching(/^com/), author: { id: expect.stringMatching(/^usr/), email: "ada@example.com" }, createdTime: expect.any(String), lastUpdatedTime: null, parentCommentId: all.body.comments[2].id });
+    expect(all.body.comments[0]).toMatchObject({
+      id: expect.stringMatching(/^com/),
+      author: { id: expect.stringMatching(/^usr/), email: "ada@example.com" },
+      createdTime: expect.any(String),
+      lastUpdatedTime: null,
+      parentCommentId: all.body.comments[2].id,
+    });
     const texts: string[] = [];
     let offset = "";
     for (let i = 0; i < 5; i++) {
-      const page = await call(sim, `/v0/${crm.id}/Deals/${deal}/comments?pageSize=2${offset ? `&offset=${offset}` : ""}`);
+      const page = await call(
+        sim,
+        `/v0/${crm.id}/Deals/${deal}/comments?pageSize=2${offset ? `&offset=${offset}` : ""}`,
+      );
       texts.push(...page.body.comments.map((c: any) => c.text));
       if (!page.body.offset) break;
       offset = encodeURIComponent(page.body.offset);

@@ -44,10 +44,15 @@ describe("authentication", () => {
   test("a token without the scope gets 403 on that route only", async () => {
     expect((await call(sim, `/v0/${crm.id}/Contacts`, { token: "patREADER.only" })).status).toBe(200);
     expect((await call(sim, `/v0/meta/bases/${crm.id}/tables`, { token: "patREADER.only" })).status).toBe(403);
-    const write = await call(sim, `/v0/${crm.id}/Contacts`, { token: "patREADER.only", body: { records: [{ fields: { Name: "x" } }] } });
+    const write = await call(sim, `/v0/${crm.id}/Contacts`, {
+      token: "patREADER.only",
+      body: { records: [{ fields: { Name: "x" } }] },
+    });
     expect(write.status).toBe(403);
     expect(write.body.error.type).toBe("INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND");
-    const comments = await call(sim, `/v0/${crm.id}/Deals/${crm.tables[2]!.records[0]!.id}/comments`, { token: "patREADER.only" });
+    const comments = await call(sim, `/v0/${crm.id}/Deals/${crm.tables[2]!.records[0]!.id}/comments`, {
+      token: "patREADER.only",
+    });
     expect(comments.status).toBe(403);
     expect((await call(sim, `/v0/meta/bases/${crm.id}/tables`, { token: "patSCHEMA.only" })).status).toBe(200);
   });
@@ -75,6 +80,8 @@ describe("authentication", () => {
     const ro = generateBase({ id: "appREADONLY000001", tables: 1, recordsPerTable: 1 });
     await using s = await startAirtableSim({ bases: [{ ...ro, permissionLevel: "read" }] });
     expect((await call(s, `/v0/${ro.id}/Table%201`)).status).toBe(200);
-    expect((await call(s, `/v0/${ro.id}/Table%201`, { body: { records: [{ fields: { Name: "x" } }] } })).status).toBe(403);
+    expect((await call(s, `/v0/${ro.id}/Table%201`, { body: { records: [{ fields: { Name: "x" } }] } })).status).toBe(
+      403,
+    );
   });
 });

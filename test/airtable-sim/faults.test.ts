@@ -1,13 +1,23 @@
 import { describe, expect, test } from "bun:test";
-import { startAirtableSim, type AirtableSim } from "../support/airtable-sim/index.ts";
+import { type AirtableSim, startAirtableSim } from "../support/airtable-sim/index.ts";
 import { generateBase } from "../support/airtable-sim/seeds.ts";
 import { call, TOKEN } from "./helpers.ts";
 
-const base = generateBase({ id: "appFAULTS00000001", tables: 1, recordsPerTable: 3, attachments: { count: 1, bytes: 1000 } });
-const open = (faults?: Parameters<AirtableSim["setFaults"]>[0], latencyMs = 0) => startAirtableSim({ bases: [base], faults, latencyMs, perBaseRps: 1000, perUserRps: 1000 });
+const base = generateBase({
+  id: "appFAULTS00000001",
+  tables: 1,
+  recordsPerTable: 3,
+  attachments: { count: 1, bytes: 1000 },
+});
+const open = (faults?: Parameters<AirtableSim["setFaults"]>[0], latencyMs = 0) =>
+  startAirtableSim({ bases: [base], faults, latencyMs, perBaseRps: 1000, perUserRps: 1000 });
 const list = (sim: AirtableSim) => call(sim, `/v0/${base.id}/Table%201`);
 const createOne = (sim: AirtableSim) =>
-  fetch(`${sim.url}/v0/${base.id}/Table%201`, { method: "POST", headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" }, body: JSON.stringify({ records: [{ fields: { Name: "new" } }] }) });
+  fetch(`${sim.url}/v0/${base.id}/Table%201`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ records: [{ fields: { Name: "new" } }] }),
+  });
 
 describe("faults", () => {
   test("errorRate 1 answers 5xx without processing; 503 carries RETRIABLE_ERROR", async () => {
@@ -17,7 +27,13 @@ describe("faults", () => {
       const r = await list(sim);
       statuses.add(r.status);
       expect(r.contentType).toBe("application/json; charset=utf-8");
-      if (r.status === 503) expect(r.body).toEqual({ error: { type: "RETRIABLE_ERROR", message: "Server encountered an error while processing your request, and it is safe to retry the request" } });
+      if (r.status === 503)
+        expect(r.body).toEqual({
+          error: {
+            type: "RETRIABLE_ERROR",
+            message: "Server encountered an error while processing your request, and it is safe to retry the request",
+          },
+        });
     }
     expect([...statuses].every((s) => [500, 502, 503].includes(s))).toBe(true);
     expect(statuses.has(503)).toBe(true);
@@ -29,7 +45,10 @@ describe("faults", () => {
   test("a dropped connection is a network error for fetch; a dropped write was still applied", async () => {
     await using sim = await open({ seed: 1, dropRate: 1, routes: ["write", "list"] });
     await expect(list(sim)).rejects.toThrow();
-    const error = await createOne(sim).then(() => undefined, (e: Error) => e);
+    const error = await createOne(sim).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     expect(error).toBeInstanceOf(TypeError);
     expect(sim.base(base.id).tables[0]!.records).toHaveLength(4);
     expect(sim.counters.writes).toBe(1);

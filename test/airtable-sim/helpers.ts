@@ -10,7 +10,11 @@ export interface Reply {
 }
 
 /** Calls the sim's API host with the default token (or `token`, or none when null). */
-export async function call(sim: AirtableSim, path: string, init: { method?: string; body?: unknown; token?: string | null; host?: string } = {}): Promise<Reply> {
+export async function call(
+  sim: AirtableSim,
+  path: string,
+  init: { method?: string; body?: unknown; token?: string | null; host?: string } = {},
+): Promise<Reply> {
   const headers: Record<string, string> = {};
   const token = init.token === undefined ? TOKEN : init.token;
   if (token !== null) headers.Authorization = `Bearer ${token}`;
@@ -21,7 +25,11 @@ export async function call(sim: AirtableSim, path: string, init: { method?: stri
     body: init.body === undefined ? undefined : JSON.stringify(init.body),
   });
   const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined, contentType: res.headers.get("content-type") };
+  return {
+    status: res.status,
+    body: text ? JSON.parse(text) : undefined,
+    contentType: res.headers.get("content-type"),
+  };
 }
 
 /** Every record of a table, following offsets. */
@@ -30,7 +38,10 @@ export async function listAll(sim: AirtableSim, baseId: string, table: string, q
   let offset: string | undefined;
   for (let page = 0; page < 1000; page++) {
     const sep = query ? "&" : "";
-    const r = await call(sim, `/v0/${baseId}/${encodeURIComponent(table)}?${query}${offset ? `${sep}offset=${encodeURIComponent(offset)}` : ""}`);
+    const r = await call(
+      sim,
+      `/v0/${baseId}/${encodeURIComponent(table)}?${query}${offset ? `${sep}offset=${encodeURIComponent(offset)}` : ""}`,
+    );
     if (r.status !== 200) throw new Error(`list ${table}: ${r.status} ${JSON.stringify(r.body)}`);
     records.push(...r.body.records);
     offset = r.body.offset;

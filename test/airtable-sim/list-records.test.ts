@@ -13,7 +13,12 @@ const EXPIRED = { error: { type: "LIST_RECORDS_ITERATOR_NOT_AVAILABLE" } };
 
 describe("list records", () => {
   test("a table is found by id, by encoded name, with + for spaces, with or without a trailing slash", async () => {
-    const paths = [`/v0/${crm.id}/${contacts.id}`, `/v0/${crm.id}/Contacts/`, `/v0/${big.id}/Table%201`, `/v0/${big.id}/Table+1/`];
+    const paths = [
+      `/v0/${crm.id}/${contacts.id}`,
+      `/v0/${crm.id}/Contacts/`,
+      `/v0/${big.id}/Table%201`,
+      `/v0/${big.id}/Table+1/`,
+    ];
     for (const path of paths) expect((await call(sim, path)).status).toBe(200);
   });
 
@@ -38,7 +43,10 @@ describe("list records", () => {
     const sizes: number[] = [];
     let offset = "";
     for (let i = 0; i < 5; i++) {
-      const r = await call(sim, `/v0/${big.id}/Table%201?pageSize=10&maxRecords=25${offset ? `&offset=${offset}` : ""}`);
+      const r = await call(
+        sim,
+        `/v0/${big.id}/Table%201?pageSize=10&maxRecords=25${offset ? `&offset=${offset}` : ""}`,
+      );
       sizes.push(r.body.records.length);
       if (!r.body.offset) break;
       offset = encodeURIComponent(r.body.offset);
@@ -47,17 +55,26 @@ describe("list records", () => {
   });
 
   test("POST …/listRecords takes the same parameters as a JSON body", async () => {
-    const first = await call(sim, `/v0/${big.id}/Table%201/listRecords`, { body: { pageSize: 2, fields: ["Name"], returnFieldsByFieldId: true } });
+    const first = await call(sim, `/v0/${big.id}/Table%201/listRecords`, {
+      body: { pageSize: 2, fields: ["Name"], returnFieldsByFieldId: true },
+    });
     const nameId = big.tables[0]!.fields[0]!.id;
     expect(first.body.records.map((r: any) => Object.keys(r.fields))).toEqual([[nameId], [nameId]]);
-    const second = await call(sim, `/v0/${big.id}/Table%201/listRecords`, { body: { pageSize: 2, fields: ["Name"], offset: first.body.offset } });
+    const second = await call(sim, `/v0/${big.id}/Table%201/listRecords`, {
+      body: { pageSize: 2, fields: ["Name"], offset: first.body.offset },
+    });
     expect(second.body.records[0].fields).toEqual({ Name: "Item 1-3" });
   });
 
   test("fields[] limits the cells, returnFieldsByFieldId keys them by id, recordMetadata[] adds commentCount", async () => {
     const q = "fields%5B%5D=Deal&fields%5B%5D=Stage&recordMetadata%5B%5D=commentCount&maxRecords=1";
     const r = await call(sim, `/v0/${crm.id}/Deals?${q}`);
-    expect(r.body.records[0]).toEqual({ id: crm.tables[2]!.records[0]!.id, createdTime: expect.any(String), fields: { Deal: "Acme renewal 2024", Stage: "Won" }, commentCount: 3 });
+    expect(r.body.records[0]).toEqual({
+      id: crm.tables[2]!.records[0]!.id,
+      createdTime: expect.any(String),
+      fields: { Deal: "Acme renewal 2024", Stage: "Won" },
+      commentCount: 3,
+    });
     const byId = await call(sim, `/v0/${crm.id}/Deals?fields%5B%5D=Deal&returnFieldsByFieldId=true&maxRecords=1`);
     expect(byId.body.records[0].fields).toEqual({ [crm.tables[2]!.fields[0]!.id]: "Acme renewal 2024" });
     const unknown = await call(sim, `/v0/${crm.id}/Deals?fields%5B%5D=Nope`);
@@ -80,7 +97,10 @@ describe("list records", () => {
   });
 
   test("sort[0][field] orders the listing", async () => {
-    const r = await call(sim, `/v0/${crm.id}/Deals?sort%5B0%5D%5Bfield%5D=Amount&sort%5B0%5D%5Bdirection%5D=desc&fields%5B%5D=Amount&maxRecords=3`);
+    const r = await call(
+      sim,
+      `/v0/${crm.id}/Deals?sort%5B0%5D%5Bfield%5D=Amount&sort%5B0%5D%5Bdirection%5D=desc&fields%5B%5D=Amount&maxRecords=3`,
+    );
     expect(r.body.records.map((x: any) => x.fields.Amount)).toEqual([250000, 120000, 45000.5]);
   });
 
@@ -106,7 +126,9 @@ describe("list records", () => {
 
   test("an offset from another table is not accepted", async () => {
     const first = await call(sim, `/v0/${big.id}/Table%201`);
-    expect((await call(sim, `/v0/${big.id}/Table%202?offset=${encodeURIComponent(first.body.offset)}`)).body).toEqual(EXPIRED);
+    expect((await call(sim, `/v0/${big.id}/Table%202?offset=${encodeURIComponent(first.body.offset)}`)).body).toEqual(
+      EXPIRED,
+    );
   });
 
   test("onRequest can fail the Nth list request of a table", async () => {

@@ -6,7 +6,8 @@ import { call } from "./helpers.ts";
 const one = generateBase({ id: "appRATEONE0000001", tables: 1, recordsPerTable: 3 });
 const two = generateBase({ id: "appRATETWO0000001", tables: 1, recordsPerTable: 3 });
 const LIMITED = { error: { type: "RATE_LIMIT_REACHED", message: "Rate limit exceeded. Please try again later" } };
-const list = (sim: Parameters<typeof call>[0], base = one.id, token?: string) => call(sim, `/v0/${base}/Table%201`, { token });
+const list = (sim: Parameters<typeof call>[0], base = one.id, token?: string) =>
+  call(sim, `/v0/${base}/Table%201`, { token });
 
 describe("rate limits", () => {
   test("the 6th request within a second at one base gets 429, and so does every request in the penalty window", async () => {
@@ -29,10 +30,20 @@ describe("rate limits", () => {
       perUserRps: 3,
       perBaseRps: 100,
       penaltyMs: 0,
-      tokens: { "patA.a": { userId: "usrSAME0000000001" }, "patB.b": { userId: "usrSAME0000000001" }, "patC.c": { userId: "usrOTHER000000001" } },
+      tokens: {
+        "patA.a": { userId: "usrSAME0000000001" },
+        "patB.b": { userId: "usrSAME0000000001" },
+        "patC.c": { userId: "usrOTHER000000001" },
+      },
     });
     const statuses = [];
-    for (const [base, token] of [[one.id, "patA.a"], [two.id, "patB.b"], [one.id, "patB.b"], [two.id, "patA.a"]] as const) statuses.push((await list(sim, base, token)).status);
+    for (const [base, token] of [
+      [one.id, "patA.a"],
+      [two.id, "patB.b"],
+      [one.id, "patB.b"],
+      [two.id, "patA.a"],
+    ] as const)
+      statuses.push((await list(sim, base, token)).status);
     expect(statuses).toEqual([200, 200, 200, 429]);
     expect((await list(sim, one.id, "patC.c")).status).toBe(200);
     expect(sim.counters.maxRatePerUser.usrSAME0000000001).toBe(4);

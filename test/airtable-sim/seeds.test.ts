@@ -18,20 +18,55 @@ describe("sampleBase", () => {
 
   test("is deterministic and uses Airtable-shaped ids", () => {
     expect(sampleBase()).toEqual(seed);
-    const ids = [seed.id, ...seed.tables.flatMap((t) => [t.id, ...t.fields.map((f) => f.id), ...t.records.map((r) => r.id)])];
+    const ids = [
+      seed.id,
+      ...seed.tables.flatMap((t) => [t.id, ...t.fields.map((f) => f.id), ...t.records.map((r) => r.id)]),
+    ];
     for (const id of ids) expect(id).toMatch(ID);
     expect(new Set(ids).size).toBe(ids.length);
   });
 
   test("covers the field types a backup must handle", () => {
     const types = new Set(seed.tables.flatMap((t) => t.fields.map((f) => f.type)));
-    const wanted = ["singleLineText", "multilineText", "richText", "number", "currency", "percent", "date", "dateTime", "checkbox", "singleSelect", "multipleSelects", "rating", "duration", "email", "url", "phoneNumber", "barcode", "singleCollaborator", "multipleCollaborators", "multipleRecordLinks", "multipleAttachments", "multipleLookupValues", "rollup", "formula", "count", "autoNumber", "createdTime", "createdBy", "lastModifiedTime"];
+    const wanted = [
+      "singleLineText",
+      "multilineText",
+      "richText",
+      "number",
+      "currency",
+      "percent",
+      "date",
+      "dateTime",
+      "checkbox",
+      "singleSelect",
+      "multipleSelects",
+      "rating",
+      "duration",
+      "email",
+      "url",
+      "phoneNumber",
+      "barcode",
+      "singleCollaborator",
+      "multipleCollaborators",
+      "multipleRecordLinks",
+      "multipleAttachments",
+      "multipleLookupValues",
+      "rollup",
+      "formula",
+      "count",
+      "autoNumber",
+      "createdTime",
+      "createdBy",
+      "lastModifiedTime",
+    ];
     for (const type of wanted) expect(types).toContain(type);
   });
 
   test("has PNG, PDF, CSV and text attachments, some shared between records", () => {
     const atts = attachmentsOf(seed);
-    expect(new Set(atts.map((a) => a.type))).toEqual(new Set(["image/png", "application/pdf", "text/csv", "text/plain"]));
+    expect(new Set(atts.map((a) => a.type))).toEqual(
+      new Set(["image/png", "application/pdf", "text/csv", "text/plain"]),
+    );
     expect(new Set(atts.map((a) => a.data)).size).toBeLessThan(atts.length);
     const pdf = new TextDecoder().decode(atts.find((a) => a.type === "application/pdf")!.data as Uint8Array);
     expect(pdf.startsWith("%PDF-1.4")).toBe(true);
@@ -53,7 +88,13 @@ describe("sampleBase", () => {
 
 describe("generateBase", () => {
   test("makes tables × records, with attachments adding up to the requested bytes, generated on demand", () => {
-    const seed = generateBase({ tables: 3, recordsPerTable: 40, recordBytes: 2000, attachments: { count: 7, bytes: 70_001 }, seed: 9 });
+    const seed = generateBase({
+      tables: 3,
+      recordsPerTable: 40,
+      recordBytes: 2000,
+      attachments: { count: 7, bytes: 70_001 },
+      seed: 9,
+    });
     expect(seed.tables).toHaveLength(3);
     expect(seed.tables.every((t) => t.records.length === 40)).toBe(true);
     const atts = attachmentsOf(seed);
@@ -66,7 +107,9 @@ describe("generateBase", () => {
     const record = JSON.stringify(seed.tables[0]!.records[0]!.fields);
     expect(record.length).toBeGreaterThan(1700);
     expect(record.length).toBeLessThan(2300);
-    expect(generateBase({ tables: 3, recordsPerTable: 40, seed: 9 }).tables[1]!.records[5]).toEqual(generateBase({ tables: 3, recordsPerTable: 40, seed: 9 }).tables[1]!.records[5]!);
+    expect(generateBase({ tables: 3, recordsPerTable: 40, seed: 9 }).tables[1]!.records[5]).toEqual(
+      generateBase({ tables: 3, recordsPerTable: 40, seed: 9 }).tables[1]!.records[5]!,
+    );
   });
 
   test("4 tables × 1,500 records load and list fully, links consistent", async () => {
@@ -79,7 +122,12 @@ describe("generateBase", () => {
   });
 
   test("attachment bytes are served from the generator", async () => {
-    const seed = generateBase({ id: "appFILES000000001", tables: 1, recordsPerTable: 2, attachments: { count: 2, bytes: 2_000_000 } });
+    const seed = generateBase({
+      id: "appFILES000000001",
+      tables: 1,
+      recordsPerTable: 2,
+      attachments: { count: 2, bytes: 2_000_000 },
+    });
     await using sim = await startAirtableSim({ bases: [seed] });
     const [record] = await listAll(sim, seed.id, "Table 1");
     const file = record.fields.Files[0];

@@ -1,20 +1,34 @@
 // The sim's responses against real captured ones and Airtable's documented examples.
 import { afterAll, describe, expect, test } from "bun:test";
+import docCreate from "../support/airtable-sim/fixtures/airtable-docs-examples/create-records.response.json" with {
+  type: "json",
+};
+import docErrors from "../support/airtable-sim/fixtures/airtable-docs-examples/errors.json" with { type: "json" };
+import docListBases from "../support/airtable-sim/fixtures/airtable-docs-examples/list-bases.response.json" with {
+  type: "json",
+};
+import docCreateTable from "../support/airtable-sim/fixtures/airtable-docs-examples/meta-create-table.response.json" with {
+  type: "json",
+};
+import docUpload from "../support/airtable-sim/fixtures/airtable-docs-examples/upload-attachment.response.json" with {
+  type: "json",
+};
+import invalidCapture from "../support/airtable-sim/fixtures/grouparoo/batch-create-one-invalid-422.json" with {
+  type: "json",
+};
+import createCapture from "../support/airtable-sim/fixtures/grouparoo/create-records-many-types.json" with {
+  type: "json",
+};
+import errorCaptures from "../support/airtable-sim/fixtures/grouparoo/error-responses.json" with { type: "json" };
+import getRecordCapture from "../support/airtable-sim/fixtures/grouparoo/get-record.json" with { type: "json" };
+import listRecordsCapture from "../support/airtable-sim/fixtures/grouparoo/list-records-all-field-types.json" with {
+  type: "json",
+};
+import schemaCapture from "../support/airtable-sim/fixtures/grouparoo/meta-base-schema-2022.json" with { type: "json" };
+import pyComment from "../support/airtable-sim/fixtures/pyairtable/Comment.json" with { type: "json" };
 import { startAirtableSim } from "../support/airtable-sim/index.ts";
 import { FIXTURE_BASE_ID, fixtureBase, sampleBase } from "../support/airtable-sim/seeds.ts";
 import { call } from "./helpers.ts";
-import listRecordsCapture from "../support/airtable-sim/fixtures/grouparoo/list-records-all-field-types.json" with { type: "json" };
-import schemaCapture from "../support/airtable-sim/fixtures/grouparoo/meta-base-schema-2022.json" with { type: "json" };
-import getRecordCapture from "../support/airtable-sim/fixtures/grouparoo/get-record.json" with { type: "json" };
-import createCapture from "../support/airtable-sim/fixtures/grouparoo/create-records-many-types.json" with { type: "json" };
-import invalidCapture from "../support/airtable-sim/fixtures/grouparoo/batch-create-one-invalid-422.json" with { type: "json" };
-import errorCaptures from "../support/airtable-sim/fixtures/grouparoo/error-responses.json" with { type: "json" };
-import docErrors from "../support/airtable-sim/fixtures/airtable-docs-examples/errors.json" with { type: "json" };
-import docListBases from "../support/airtable-sim/fixtures/airtable-docs-examples/list-bases.response.json" with { type: "json" };
-import docCreate from "../support/airtable-sim/fixtures/airtable-docs-examples/create-records.response.json" with { type: "json" };
-import docUpload from "../support/airtable-sim/fixtures/airtable-docs-examples/upload-attachment.response.json" with { type: "json" };
-import docCreateTable from "../support/airtable-sim/fixtures/airtable-docs-examples/meta-create-table.response.json" with { type: "json" };
-import pyComment from "../support/airtable-sim/fixtures/pyairtable/Comment.json" with { type: "json" };
 
 const crm = sampleBase();
 const sim = await startAirtableSim({ bases: [fixtureBase(), crm], perBaseRps: 1000, perUserRps: 1000 });
@@ -23,10 +37,16 @@ afterAll(() => sim.stop());
 /** Keys and value types, recursively (arrays by their first item). */
 function shape(value: unknown): unknown {
   if (Array.isArray(value)) return value.length > 0 ? [shape(value[0])] : [];
-  if (value && typeof value === "object") return Object.fromEntries(Object.keys(value).sort().map((k) => [k, shape((value as Record<string, unknown>)[k])]));
+  if (value && typeof value === "object")
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, shape((value as Record<string, unknown>)[k])]),
+    );
   return typeof value;
 }
-const docError = (type: string) => docErrors.find((e) => typeof e.body.error === "object" && e.body.error.type === type)!.body;
+const docError = (type: string) =>
+  docErrors.find((e) => typeof e.body.error === "object" && e.body.error.type === type)!.body;
 
 describe("shapes match real responses", () => {
   test("list bases", async () => {
@@ -41,7 +61,11 @@ describe("shapes match real responses", () => {
 
   test("list records: the captured every-field-type records come back with the same values", async () => {
     const r = await call(sim, `/v0/${FIXTURE_BASE_ID}/All`);
-    const captured = listRecordsCapture.response.body.records as { id: string; createdTime: string; fields: Record<string, unknown> }[];
+    const captured = listRecordsCapture.response.body.records as {
+      id: string;
+      createdTime: string;
+      fields: Record<string, unknown>;
+    }[];
     expect(r.body.records.map((x: { id: string }) => x.id)).toEqual(captured.map((x) => x.id));
     for (const [i, real] of captured.entries()) {
       const mine = r.body.records[i];
@@ -56,7 +80,8 @@ describe("shapes match real responses", () => {
 
   test("get record", async () => {
     const real = getRecordCapture.response.body;
-    const mine = (await call(sim, `/v0/${FIXTURE_BASE_ID}/All/${listRecordsCapture.response.body.records[0]!.id}`)).body;
+    const mine = (await call(sim, `/v0/${FIXTURE_BASE_ID}/All/${listRecordsCapture.response.body.records[0]!.id}`))
+      .body;
     expect(Object.keys(mine).sort()).toEqual(Object.keys(real).sort());
     expect(shape(mine.fields.f_createdBy)).toEqual(shape(real.fields.f_createdBy));
   });
@@ -80,7 +105,10 @@ describe("shapes match real responses", () => {
 
   test("upload attachment", async () => {
     const deal = crm.tables[2]!.records[0]!.id;
-    const r = await call(sim, `/v0/${crm.id}/${deal}/Contract/uploadAttachment`, { host: sim.contentUrl, body: { contentType: "text/plain", file: "SGVsbG8gd29ybGQ=", filename: "sample.txt" } });
+    const r = await call(sim, `/v0/${crm.id}/${deal}/Contract/uploadAttachment`, {
+      host: sim.contentUrl,
+      body: { contentType: "text/plain", file: "SGVsbG8gd29ybGQ=", filename: "sample.txt" },
+    });
     expect(Object.keys(r.body).sort()).toEqual(Object.keys(docUpload).sort());
     const [fieldId] = Object.keys(r.body.fields);
     expect(fieldId).toMatch(/^fld/);
@@ -88,14 +116,26 @@ describe("shapes match real responses", () => {
   });
 
   test("create table", async () => {
-    const r = await call(sim, `/v0/meta/bases/${crm.id}/tables`, { body: { name: "Apartments", description: "A to-do list of places to visit", fields: [{ name: "Name", type: "singleLineText", description: "Name of the apartment" }, { name: "Address", type: "singleLineText" }] } });
+    const r = await call(sim, `/v0/meta/bases/${crm.id}/tables`, {
+      body: {
+        name: "Apartments",
+        description: "A to-do list of places to visit",
+        fields: [
+          { name: "Name", type: "singleLineText", description: "Name of the apartment" },
+          { name: "Address", type: "singleLineText" },
+        ],
+      },
+    });
     expect(shape(r.body)).toEqual(shape(docCreateTable));
   });
 
   test("comments carry the documented keys", async () => {
     const r = await call(sim, `/v0/${crm.id}/Deals/${crm.tables[2]!.records[0]!.id}/comments`);
-    for (const key of ["id", "author", "text", "createdTime", "lastUpdatedTime"]) expect(Object.keys(r.body.comments[0])).toContain(key);
-    expect(Object.keys(pyComment)).toEqual(expect.arrayContaining(["id", "author", "text", "createdTime", "lastUpdatedTime"]));
+    for (const key of ["id", "author", "text", "createdTime", "lastUpdatedTime"])
+      expect(Object.keys(r.body.comments[0])).toContain(key);
+    expect(Object.keys(pyComment)).toEqual(
+      expect.arrayContaining(["id", "author", "text", "createdTime", "lastUpdatedTime"]),
+    );
   });
 });
 
@@ -118,8 +158,12 @@ describe("error bodies match", () => {
   });
 
   test("403, 422 iterator, 429 and 503 as documented", async () => {
-    expect((await call(sim, "/v0/appZZZZZZZZZZZZZZ/Table")).body).toEqual(docError("INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND"));
-    expect((await call(sim, `/v0/${crm.id}/Deals?offset=itrAAAAAAAAAAAAAA/recAAAAAAAAAAAAAA`)).body).toEqual(docError("LIST_RECORDS_ITERATOR_NOT_AVAILABLE"));
+    expect((await call(sim, "/v0/appZZZZZZZZZZZZZZ/Table")).body).toEqual(
+      docError("INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND"),
+    );
+    expect((await call(sim, `/v0/${crm.id}/Deals?offset=itrAAAAAAAAAAAAAA/recAAAAAAAAAAAAAA`)).body).toEqual(
+      docError("LIST_RECORDS_ITERATOR_NOT_AVAILABLE"),
+    );
     await using limited = await startAirtableSim({ bases: [crm], perBaseRps: 0 });
     expect((await call(limited, `/v0/${crm.id}/Deals`)).body).toEqual(docError("RATE_LIMIT_REACHED"));
     await using failing = await startAirtableSim({ bases: [crm], faults: { seed: 5, errorRate: 1 } });

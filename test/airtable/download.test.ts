@@ -1,11 +1,11 @@
 // Attachment downloads: outside the rate limit and the call count, no token sent, expired URLs reported.
 import { describe, expect, test } from "bun:test";
-import { AttachmentUrlExpiredError } from "../../src/airtable/errors.ts";
 import { createAirtableClient } from "../../src/airtable/client.ts";
+import { AttachmentUrlExpiredError } from "../../src/airtable/errors.ts";
 import { getRecord } from "../../src/airtable/read.ts";
 import { isAttachmentList } from "../../src/airtable/schemas.ts";
 import { startAirtableSim } from "../support/airtable-sim/index.ts";
-import { BASE_ID, fakeId, FILE_BYTES, rejection, simClient, TABLE_ID, tinyBase } from "./sim-client.ts";
+import { BASE_ID, FILE_BYTES, fakeId, rejection, simClient, TABLE_ID, tinyBase } from "./sim-client.ts";
 
 async function firstFileUrl(client: ReturnType<typeof simClient>): Promise<string> {
   const record = await getRecord(client, BASE_ID, TABLE_ID, fakeId("rec", 1));
@@ -39,7 +39,10 @@ describe("download", () => {
   });
 
   test("5xx and dropped connections on downloads are retried", async () => {
-    await using sim = await startAirtableSim({ bases: [tinyBase()], faults: { seed: 5, errorRate: 0.4, dropRate: 0.2, routes: ["download"] } });
+    await using sim = await startAirtableSim({
+      bases: [tinyBase()],
+      faults: { seed: 5, errorRate: 0.4, dropRate: 0.2, routes: ["download"] },
+    });
     let retries = 0;
     const client = simClient(sim, { retries: 10, onRetry: () => retries++ });
     const url = await firstFileUrl(client);

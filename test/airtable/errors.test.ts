@@ -35,7 +35,9 @@ describe("errors from Airtable", () => {
       tokens: { "patTEST.secret": { userId: fakeId("usr", "ME"), bases: [other.id] } },
     });
     const error = expectCode(await rejection(getBaseSchema(simClient(sim), BASE_ID)), "AIRTABLE_FORBIDDEN");
-    expect(error.message).toBe(`Airtable refused access to the schema of base ${BASE_ID} (403 INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND)`);
+    expect(error.message).toBe(
+      `Airtable refused access to the schema of base ${BASE_ID} (403 INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND)`,
+    );
     expect(error.hint).toContain("schema.bases:read");
     expect(error.hint).toContain(BASE_ID);
   });
@@ -45,7 +47,10 @@ describe("errors from Airtable", () => {
       bases: [tinyBase()],
       tokens: { "patTEST.secret": { userId: fakeId("usr", "ME"), scopes: ["schema.bases:read"] } },
     });
-    const error = expectCode(await rejection(listRecordPages(simClient(sim), BASE_ID, TABLE_ID).next()), "AIRTABLE_FORBIDDEN");
+    const error = expectCode(
+      await rejection(listRecordPages(simClient(sim), BASE_ID, TABLE_ID).next()),
+      "AIRTABLE_FORBIDDEN",
+    );
     expect(error.message).toContain(`table "${TABLE_ID}" of base ${BASE_ID}`);
     expect(error.hint).toContain("data.records:read");
   });
@@ -53,11 +58,18 @@ describe("errors from Airtable", () => {
   test.each([
     ["bare", { error: "NOT_FOUND" }, "(404 NOT_FOUND)"],
     ["object without message", { error: { type: "NOT_FOUND" } }, "(404 NOT_FOUND)"],
-    ["object with message", { error: { type: "TABLE_NOT_FOUND", message: "Could not find table X" } }, "(404 TABLE_NOT_FOUND: Could not find table X)"],
+    [
+      "object with message",
+      { error: { type: "TABLE_NOT_FOUND", message: "Could not find table X" } },
+      "(404 TABLE_NOT_FOUND: Could not find table X)",
+    ],
   ])("404 with the %s envelope: AIRTABLE_NOT_FOUND", async (_, body, detail) => {
     await using sim = await startAirtableSim({ bases: [tinyBase()] });
     sim.onRequest(() => Response.json(body, { status: 404 }));
-    const error = expectCode(await rejection(getRecord(simClient(sim), BASE_ID, TABLE_ID, fakeId("rec", 1))), "AIRTABLE_NOT_FOUND");
+    const error = expectCode(
+      await rejection(getRecord(simClient(sim), BASE_ID, TABLE_ID, fakeId("rec", 1))),
+      "AIRTABLE_NOT_FOUND",
+    );
     expect(error.message).toContain(detail);
     expect(error.message).toContain(fakeId("rec", 1));
   });
@@ -71,7 +83,10 @@ describe("errors from Airtable", () => {
   test("422: AIRTABLE_INVALID with Airtable's type and message, not retried", async () => {
     await using sim = await startAirtableSim({ bases: [tinyBase()] });
     const client = simClient(sim);
-    const error = expectCode(await rejection(listRecordPages(client, BASE_ID, TABLE_ID, { fields: ["Nope"] }).next()), "AIRTABLE_INVALID");
+    const error = expectCode(
+      await rejection(listRecordPages(client, BASE_ID, TABLE_ID, { fields: ["Nope"] }).next()),
+      "AIRTABLE_INVALID",
+    );
     expect(error.message).toContain('422 UNKNOWN_FIELD_NAME: Unknown field name: "Nope"');
     expect(client.calls).toBe(1);
   });
@@ -79,7 +94,10 @@ describe("errors from Airtable", () => {
   test("a response of the wrong shape: AIRTABLE_INVALID 'unexpected response from Airtable'", async () => {
     await using sim = await startAirtableSim({ bases: [tinyBase()] });
     sim.onRequest(() => Response.json({ records: "not a list" }));
-    const error = expectCode(await rejection(listRecordPages(simClient(sim), BASE_ID, TABLE_ID).next()), "AIRTABLE_INVALID");
+    const error = expectCode(
+      await rejection(listRecordPages(simClient(sim), BASE_ID, TABLE_ID).next()),
+      "AIRTABLE_INVALID",
+    );
     expect(error.message).toStartWith(`unexpected response from Airtable for table "${TABLE_ID}" of base ${BASE_ID}`);
   });
 
@@ -92,7 +110,8 @@ describe("errors from Airtable", () => {
       fetch(req) {
         const auth = req.headers.get("authorization") ?? "";
         n++;
-        if (n === 1) return Response.json({ error: { type: "RETRIABLE_ERROR", message: `bad ${auth}` } }, { status: 503 });
+        if (n === 1)
+          return Response.json({ error: { type: "RETRIABLE_ERROR", message: `bad ${auth}` } }, { status: 503 });
         if (n === 2) return Response.json({ error: { type: "WEIRD", message: `you sent ${auth}` } }, { status: 403 });
         return Response.json({ error: { type: "WEIRD", message: `you sent ${auth}` } }, { status: 422 });
       },
@@ -120,7 +139,13 @@ describe("errors from Airtable", () => {
     const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
     const port = server.port;
     await server.stop(true);
-    const client = createAirtableClient({ token: SECRET_TOKEN, apiUrl: `http://127.0.0.1:${port}`, userAgent: "airbackup/test", retries: 2, retryBaseDelayMs: 1 });
+    const client = createAirtableClient({
+      token: SECRET_TOKEN,
+      apiUrl: `http://127.0.0.1:${port}`,
+      userAgent: "airbackup/test",
+      retries: 2,
+      retryBaseDelayMs: 1,
+    });
     const error = expectCode(await rejection(listBases(client)), "AIRTABLE_UNAVAILABLE");
     expect(error.message).toContain("after 3 attempts");
     expect(client.calls).toBe(3);

@@ -1,11 +1,11 @@
 // Failures on the way: 5xx and dropped connections are retried for reads; writes that may have
 // happened are reported as ambiguous, never resent blindly; timeouts; 429 waits.
 import { describe, expect, test } from "bun:test";
+import type { AirtableRetryInfo } from "../../src/airtable/client.ts";
 import { AmbiguousWriteError } from "../../src/airtable/errors.ts";
 import { getBaseSchema, listRecordPages } from "../../src/airtable/read.ts";
 import { createRecords, updateRecords } from "../../src/airtable/write.ts";
-import type { AirtableRetryInfo } from "../../src/airtable/client.ts";
-import { AirbackupError } from "../../src/errors.ts";
+import type { AirbackupError } from "../../src/errors.ts";
 import { startAirtableSim } from "../support/airtable-sim/index.ts";
 import { BASE_ID, fakeId, rejection, simClient, TABLE_ID, tinyBase } from "./sim-client.ts";
 
@@ -22,7 +22,8 @@ describe("faults", () => {
     const client = simClient(sim, { retries: 8, keepAlive: false, onRetry: (info) => retries.push(info) });
     await getBaseSchema(client, BASE_ID);
     const ids: string[] = [];
-    for await (const page of listRecordPages(client, BASE_ID, TABLE_ID, { pageSize: 3 })) ids.push(...page.map((r) => r.id));
+    for await (const page of listRecordPages(client, BASE_ID, TABLE_ID, { pageSize: 3 }))
+      ids.push(...page.map((r) => r.id));
     expect(ids).toEqual(sim.base(BASE_ID).tables[0]!.records.map((r) => r.id));
     expect(retries.some((r) => r.reason.startsWith("HTTP 5"))).toBe(true);
     expect(retries.some((r) => r.reason.startsWith("network error"))).toBe(true);
@@ -31,7 +32,10 @@ describe("faults", () => {
   }, 30_000);
 
   test("a create whose connection dropped throws AmbiguousWriteError and is not resent", async () => {
-    await using sim = await startAirtableSim({ bases: [tinyBase()], faults: { seed: 1, dropRate: 1, routes: ["write"] } });
+    await using sim = await startAirtableSim({
+      bases: [tinyBase()],
+      faults: { seed: 1, dropRate: 1, routes: ["write"] },
+    });
     const client = simClient(sim);
     const error = await rejection(createRecords(client, BASE_ID, TABLE_ID, newRecords(3)));
     expect(error).toBeInstanceOf(AmbiguousWriteError);
@@ -43,7 +47,9 @@ describe("faults", () => {
 
   test.each([500, 502])("a create answered %i is ambiguous too", async (status) => {
     await using sim = await startAirtableSim({ bases: [tinyBase()] });
-    sim.onRequest((info) => (info.route === "createRecords" ? Response.json({ error: { type: "SERVER_ERROR" } }, { status }) : undefined));
+    sim.onRequest((info) =>
+      info.route === "createRecords" ? Response.json({ error: { type: "SERVER_ERROR" } }, { status }) : undefined,
+    );
     const error = await rejection(createRecords(simClient(sim), BASE_ID, TABLE_ID, newRecords(1)));
     expect(error).toBeInstanceOf(AmbiguousWriteError);
     expect(sim.counters.requests.createRecords).toBe(1);
@@ -52,7 +58,9 @@ describe("faults", () => {
   test("a create answered 503 (nothing written) is retried and goes through once", async () => {
     await using sim = await startAirtableSim({ bases: [tinyBase()] });
     sim.onRequest((info) =>
-      info.route === "createRecords" && info.n <= 2 ? Response.json({ error: { type: "RETRIABLE_ERROR" } }, { status: 503 }) : undefined,
+      info.route === "createRecords" && info.n <= 2
+        ? Response.json({ error: { type: "RETRIABLE_ERROR" } }, { status: 503 })
+        : undefined,
     );
     const created = await createRecords(simClient(sim), BASE_ID, TABLE_ID, newRecords(2));
     expect(created.map((r) => r.fields.Name)).toEqual(["New 0", "New 1"]);
@@ -64,8 +72,16 @@ describe("faults", () => {
     await using sim = await startAirtableSim({ bases: [tinyBase()] });
     let dropped = 0;
     sim.setFaults({ seed: 1, dropRate: 1, routes: ["write"] }); // the PATCH is applied, then the answer is lost
-    const client = simClient(sim, { keepAlive: false, onRetry: () => (dropped++, sim.setFaults(undefined)) });
-    const updated = await updateRecords(client, BASE_ID, TABLE_ID, [{ id: fakeId("rec", 1), fields: { Name: "Renamed" } }]);
+    const client = simClient(sim, {
+      keepAlive: false,
+      onRetry: () => {
+        dropped++;
+        sim.setFaults(undefined);
+      },
+    });
+    const updated = await updateRecords(client, BASE_ID, TABLE_ID, [
+      { id: fakeId("rec", 1), fields: { Name: "Renamed" } },
+    ]);
     expect(updated[0]!.fields.Name).toBe("Renamed");
     expect(dropped).toBe(1);
     expect(sim.counters.requests.updateRecords).toBe(2);
@@ -105,7 +121,9 @@ describe("faults", () => {
 
   test("429 again and again: gives up after maxRateLimitWaits with a clear error", async () => {
     await using sim = await startAirtableSim({ bases: [tinyBase()] });
-    sim.onRequest(() => Response.json({ error: { type: "RATE_LIMIT_REACHED", message: "Rate limit exceeded" } }, { status: 429 }));
+    sim.onRequest(() =>
+      Response.json({ error: { type: "RATE_LIMIT_REACHED", message: "Rate limit exceeded" } }, { status: 429 }),
+    );
     const client = simClient(sim, { rateLimitWaitMs: 10, maxRateLimitWaits: 3 });
     const error = await rejection(getBaseSchema(client, BASE_ID));
     expect((error as AirbackupError).code).toBe("AIRTABLE_UNAVAILABLE");

@@ -16,7 +16,10 @@ async function countRecords(client: ReturnType<typeof simClient>, baseId: string
 describe("rate limits", () => {
   test("four tables of one base read concurrently at full speed: no 429, ≤ 5/s, near 5/s", async () => {
     const baseId = fakeId("app", "LOAD");
-    await using sim = await startAirtableSim({ bases: [generateBase({ id: baseId, tables: 4, recordsPerTable: 300 })], penaltyMs: 30_000 });
+    await using sim = await startAirtableSim({
+      bases: [generateBase({ id: baseId, tables: 4, recordsPerTable: 300 })],
+      penaltyMs: 30_000,
+    });
     const client = simClient(sim); // the defaults: 5/s per base, 50/s per user
     const started = performance.now();
     const schema = await getBaseSchema(client, baseId);
@@ -33,7 +36,9 @@ describe("rate limits", () => {
   }, 60_000);
 
   test("several bases at once stay under the user limit (scaled down: 10/s per user)", async () => {
-    const bases = ["A", "B", "C", "D"].map((tag) => generateBase({ id: fakeId("app", `USER${tag}`), tables: 2, recordsPerTable: 40, seed: tag.charCodeAt(0) }));
+    const bases = ["A", "B", "C", "D"].map((tag) =>
+      generateBase({ id: fakeId("app", `USER${tag}`), tables: 2, recordsPerTable: 40, seed: tag.charCodeAt(0) }),
+    );
     await using sim = await startAirtableSim({ bases, perUserRps: 10, penaltyMs: 30_000 });
     const client = simClient(sim, { limiter: createRateLimiter({ perUserRps: 10 }) });
     const started = performance.now();
@@ -58,7 +63,10 @@ describe("rate limits", () => {
     const limiter = createRateLimiter();
     const [a, b] = [simClient(sim, { limiter }), simClient(sim, { limiter })];
     const schema = await getBaseSchema(a, baseId);
-    await Promise.all([countRecords(a, baseId, schema.tables[0]!.id, 10), countRecords(b, baseId, schema.tables[1]!.id, 10)]);
+    await Promise.all([
+      countRecords(a, baseId, schema.tables[0]!.id, 10),
+      countRecords(b, baseId, schema.tables[1]!.id, 10),
+    ]);
     expect(sim.counters.rateLimited).toBe(0);
     expect(sim.counters.maxRatePerBase[baseId]).toBeLessThanOrEqual(5);
   }, 30_000);

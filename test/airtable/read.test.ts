@@ -10,7 +10,14 @@ describe("reading", () => {
     const bases = Array.from({ length: 1003 }, (_, i) => ({
       id: fakeId("app", `B${i}`),
       name: `Base ${i}`,
-      tables: [{ id: fakeId("tbl", `T${i}`), name: "T", fields: [{ id: fakeId("fld", `F${i}`), name: "Name", type: "singleLineText" }], records: [] }],
+      tables: [
+        {
+          id: fakeId("tbl", `T${i}`),
+          name: "T",
+          fields: [{ id: fakeId("fld", `F${i}`), name: "Name", type: "singleLineText" }],
+          records: [],
+        },
+      ],
     }));
     await using sim = await startAirtableSim({ bases });
     const client = simClient(sim);
@@ -29,7 +36,12 @@ describe("reading", () => {
     expect(table.id).toBe(TABLE_ID);
     expect(table.name).toBe(TABLE_NAME);
     expect(table.fields.map((f) => f.name)).toEqual(["Name", "Files", "Future"]);
-    expect(table.fields[2]).toEqual({ id: fakeId("fld", "FUTURE"), name: "Future", type: "someFutureType", options: { brandNew: { nested: [1, 2] } } });
+    expect(table.fields[2]).toEqual({
+      id: fakeId("fld", "FUTURE"),
+      name: "Future",
+      type: "someFutureType",
+      options: { brandNew: { nested: [1, 2] } },
+    });
     // The same JSON the server sent, byte for byte once re-serialised (nothing dropped or reordered).
     const raw = await fetch(`${sim.url}/v0/meta/bases/${BASE_ID}/tables?include=visibleFieldIds`, {
       headers: { Authorization: "Bearer patTEST.secret" },
@@ -56,9 +68,18 @@ describe("reading", () => {
 
   test("records come back as the API sent them: id, createdTime, fields by name, commentCount on request", async () => {
     await using sim = await startAirtableSim({ bases: [tinyBase()] });
-    const pages = listRecordPages(simClient(sim), BASE_ID, TABLE_ID, { pageSize: 2, recordMetadata: ["commentCount"], fields: ["Name"] });
+    const pages = listRecordPages(simClient(sim), BASE_ID, TABLE_ID, {
+      pageSize: 2,
+      recordMetadata: ["commentCount"],
+      fields: ["Name"],
+    });
     const first = (await pages.next()).value!;
-    expect(first[1]).toEqual({ id: fakeId("rec", 2), createdTime: "2024-01-01T00:00:01.000Z", fields: { Name: "Client 2" }, commentCount: 120 });
+    expect(first[1]).toEqual({
+      id: fakeId("rec", 2),
+      createdTime: "2024-01-01T00:00:01.000Z",
+      fields: { Name: "Client 2" },
+      commentCount: 120,
+    });
     expect(Object.keys(first[0]!.fields)).toEqual(["Name"]); // fields[] asked for Name only: no Files
     await pages.return(undefined);
   });

@@ -1,9 +1,12 @@
 // Test helpers: a client pointed at a running simulator, and a deep dump of an error for secret checks.
-import { createAirtableClient, type AirtableClient, type AirtableClientOptions } from "../../src/airtable/client.ts";
+import { type AirtableClient, type AirtableClientOptions, createAirtableClient } from "../../src/airtable/client.ts";
 
 export const TOKEN = "patTEST.secret";
 
-export function simClient(sim: { url: string; contentUrl: string }, overrides: Partial<AirtableClientOptions> = {}): AirtableClient {
+export function simClient(
+  sim: { url: string; contentUrl: string },
+  overrides: Partial<AirtableClientOptions> = {},
+): AirtableClient {
   return createAirtableClient({
     token: TOKEN,
     apiUrl: sim.url,
@@ -57,7 +60,12 @@ export function tinyBase() {
           { id: fakeId("fld", "NAME"), name: "Name", type: "singleLineText" },
           { id: fakeId("fld", "FILES"), name: "Files", type: "multipleAttachments", options: { isReversed: false } },
           // A type Airtable may add one day, with options nobody knows yet: must survive untouched.
-          { id: fakeId("fld", "FUTURE"), name: "Future", type: "someFutureType", options: { brandNew: { nested: [1, 2] } } },
+          {
+            id: fakeId("fld", "FUTURE"),
+            name: "Future",
+            type: "someFutureType",
+            options: { brandNew: { nested: [1, 2] } },
+          },
         ],
         records: Array.from({ length: 23 }, (_, i) => ({
           id: fakeId("rec", i + 1),

@@ -1,6 +1,14 @@
 // Writes through the client against the simulator: schema, records, uploads.
 import { describe, expect, test } from "bun:test";
-import { createBase, createField, createRecords, createTable, updateField, updateRecords, uploadAttachment } from "../../src/airtable/write.ts";
+import {
+  createBase,
+  createField,
+  createRecords,
+  createTable,
+  updateField,
+  updateRecords,
+  uploadAttachment,
+} from "../../src/airtable/write.ts";
 import { startAirtableSim } from "../support/airtable-sim/index.ts";
 import { BASE_ID, fakeId, rejection, simClient, TABLE_ID, tinyBase } from "./sim-client.ts";
 
@@ -8,10 +16,17 @@ describe("writing", () => {
   test("create a table, add a field, rename it", async () => {
     await using sim = await startAirtableSim({ bases: [tinyBase()] });
     const client = simClient(sim);
-    const table = await createTable(client, BASE_ID, { name: "Projects", fields: [{ name: "Title", type: "singleLineText" }] });
+    const table = await createTable(client, BASE_ID, {
+      name: "Projects",
+      fields: [{ name: "Title", type: "singleLineText" }],
+    });
     expect(table.name).toBe("Projects");
     expect(table.primaryFieldId).toBe(table.fields[0]!.id);
-    const field = await createField(client, BASE_ID, table.id, { name: "Budget", type: "number", options: { precision: 2 } });
+    const field = await createField(client, BASE_ID, table.id, {
+      name: "Budget",
+      type: "number",
+      options: { precision: 2 },
+    });
     expect(field).toMatchObject({ name: "Budget", type: "number" });
     const renamed = await updateField(client, BASE_ID, table.id, field.id, { name: "Budget (EUR)" });
     expect(renamed.name).toBe("Budget (EUR)");
@@ -22,7 +37,10 @@ describe("writing", () => {
   test("create records (in order) and update them; more than 10 is refused before sending", async () => {
     await using sim = await startAirtableSim({ bases: [tinyBase()] });
     const client = simClient(sim);
-    const created = await createRecords(client, BASE_ID, TABLE_ID, [{ fields: { Name: "One" } }, { fields: { Name: "Two" } }]);
+    const created = await createRecords(client, BASE_ID, TABLE_ID, [
+      { fields: { Name: "One" } },
+      { fields: { Name: "Two" } },
+    ]);
     expect(created.map((r) => r.fields.Name)).toEqual(["One", "Two"]);
     const updated = await updateRecords(client, BASE_ID, TABLE_ID, [{ id: created[1]!.id, fields: { Name: "Deux" } }]);
     expect(updated[0]!.fields.Name).toBe("Deux");
@@ -36,7 +54,11 @@ describe("writing", () => {
     await using sim = await startAirtableSim({ bases: [tinyBase()] });
     const client = simClient(sim);
     const bytes = new TextEncoder().encode("uploaded bytes");
-    const res = await uploadAttachment(client, BASE_ID, fakeId("rec", 1), "Files", { contentType: "text/plain", filename: "up.txt", bytes });
+    const res = await uploadAttachment(client, BASE_ID, fakeId("rec", 1), "Files", {
+      contentType: "text/plain",
+      filename: "up.txt",
+      bytes,
+    });
     const cell = res.fields[fakeId("fld", "FILES")]!;
     expect(cell.length).toBe(2); // the seeded file, then the new one
     const url = cell[1]!.url;

@@ -13,7 +13,12 @@ import { checkWithAllReaders } from "../support/zip-oracles.ts";
 
 const FIXTURES = join(import.meta.dir, "../fixtures/archives");
 // format 1, written by airbackup 0.1.0 from the simulator's sample base
-const SAMPLE = { file: join(FIXTURES, "format1-sample-crm.zip"), tables: { Companies: 5, Contacts: 8, Deals: 6, Tasks: 8 }, cells: 10, files: 5 };
+const SAMPLE = {
+  file: join(FIXTURES, "format1-sample-crm.zip"),
+  tables: { Companies: 5, Contacts: 8, Deals: 6, Tasks: 8 },
+  cells: 10,
+  files: 5,
+};
 
 describe("golden archive: format 1 (airbackup 0.1.0)", () => {
   test("verifies, and every zip tool reads it", async () => {
@@ -29,7 +34,10 @@ describe("golden archive: format 1 (airbackup 0.1.0)", () => {
   });
 
   test("restores into an empty base: every record back, exit 0", async () => {
-    await using sim = await startAirtableSim({ bases: [{ id: "appGOLDENTARGET01", name: "Empty", tables: [] }], users: SAMPLE_USERS });
+    await using sim = await startAirtableSim({
+      bases: [{ id: "appGOLDENTARGET01", name: "Empty", tables: [] }],
+      users: SAMPLE_USERS,
+    });
     const dir = await mkdtemp(join(tmpdir(), "airbackup-golden-"));
     const archive = join(dir, "sample.zip"); // the restore journal goes next to the archive: keep it out of the repo
     await copyFile(SAMPLE.file, archive);
@@ -38,7 +46,15 @@ describe("golden archive: format 1 (airbackup 0.1.0)", () => {
     expect(run.code).toBe(0);
     const restored = Object.fromEntries(sim.base("appGOLDENTARGET01").tables.map((t) => [t.name, t.records.length]));
     expect(restored).toEqual(SAMPLE.tables);
-    const files = sim.base("appGOLDENTARGET01").tables.flatMap((t) => t.records.flatMap((r) => Object.values(r.fields).flatMap((v) => (Array.isArray(v) ? v.filter((x) => typeof x === "object" && x && "filename" in x) : []))));
+    const files = sim
+      .base("appGOLDENTARGET01")
+      .tables.flatMap((t) =>
+        t.records.flatMap((r) =>
+          Object.values(r.fields).flatMap((v) =>
+            Array.isArray(v) ? v.filter((x) => typeof x === "object" && x && "filename" in x) : [],
+          ),
+        ),
+      );
     expect(files).toHaveLength(SAMPLE.cells);
   }, 60_000);
 });

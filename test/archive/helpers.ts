@@ -7,15 +7,26 @@ import { createZipWriter, type ZipWriterOptions } from "../../src/archive/zip-wr
 /** A fresh temp directory, removed when the scope ends (`using dir = tempDir()`). */
 export function tempDir(): { path: string; file(name: string): string; [Symbol.dispose](): void } {
   const path = mkdtempSync(join(tmpdir(), "airbackup-archive-"));
-  return { path, file: (name) => join(path, name), [Symbol.dispose]: () => rmSync(path, { recursive: true, force: true }) };
+  return {
+    path,
+    file: (name) => join(path, name),
+    [Symbol.dispose]: () => rmSync(path, { recursive: true, force: true }),
+  };
 }
 
-export type EntrySpec = [name: string, data: Uint8Array | string | AsyncIterable<Uint8Array>, options?: { compress?: boolean | "auto"; contentType?: string }];
+export type EntrySpec = [
+  name: string,
+  data: Uint8Array | string | AsyncIterable<Uint8Array>,
+  options?: { compress?: boolean | "auto"; contentType?: string },
+];
 
 /** Writes a zip to `path` with the streaming writer; returns each entry's result. */
 export async function writeZip(path: string, entries: EntrySpec[], options: ZipWriterOptions = {}) {
   const chunks: Uint8Array[] = [];
-  const zip = createZipWriter({ write: (c) => void chunks.push(c.slice()) }, { now: new Date("2024-05-06T07:08:09Z"), ...options });
+  const zip = createZipWriter(
+    { write: (c) => void chunks.push(c.slice()) },
+    { now: new Date("2024-05-06T07:08:09Z"), ...options },
+  );
   const results = [];
   for (const [name, data, o] of entries) results.push(await zip.addEntry(name, data, o));
   await zip.finish();

@@ -49,13 +49,34 @@ function rawZip(o: { name: string; data: Uint8Array; method: 0 | 8; size: number
   const name = new TextEncoder().encode(o.name);
   const { dosTime, dosDate } = dosDateTime(new Date("2024-01-01T00:00:00Z"));
   const crc = o.crc ?? 0;
-  const local = localFileHeader({ name, method: o.method, dosTime, dosDate, extra: new Uint8Array(0), versionNeeded: 20 });
+  const local = localFileHeader({
+    name,
+    method: o.method,
+    dosTime,
+    dosDate,
+    extra: new Uint8Array(0),
+    versionNeeded: 20,
+  });
   const descriptor = dataDescriptor(crc, o.data.length, o.size, false);
   const cdOffset = local.length + o.data.length + descriptor.length;
   const central = centralDirectoryHeader({
-    name, method: o.method, dosTime, dosDate, crc, compressedSize: o.data.length, size: o.size, localHeaderOffset: 0, zip64: false, versionNeeded: 20, extra: new Uint8Array(0),
+    name,
+    method: o.method,
+    dosTime,
+    dosDate,
+    crc,
+    compressedSize: o.data.length,
+    size: o.size,
+    localHeaderOffset: 0,
+    zip64: false,
+    versionNeeded: 20,
+    extra: new Uint8Array(0),
   });
-  const end = endOfCentralDirectory({ entries: 1, centralDirectorySize: central.length, centralDirectoryOffset: cdOffset });
+  const end = endOfCentralDirectory({
+    entries: 1,
+    centralDirectorySize: central.length,
+    centralDirectoryOffset: cdOffset,
+  });
   return Buffer.concat([local, o.data, descriptor, central, end]);
 }
 
@@ -68,11 +89,18 @@ describe("reads what other tools write", () => {
     writeFileSync(dir.file("empty"), "");
     const zip = Bun.spawnSync(["zip", "-q", "-6", "-X", dir.file("info.zip"), "data.json", "empty"], { cwd: dir.path });
     expect(zip.exitCode).toBe(0);
-    expect(await readAll(dir.file("info.zip"))).toEqual(new Map([["data.json", sha256Hex(text)], ["empty", sha256Hex("")]]));
+    expect(await readAll(dir.file("info.zip"))).toEqual(
+      new Map([
+        ["data.json", sha256Hex(text)],
+        ["empty", sha256Hex("")],
+      ]),
+    );
     const py = Bun.spawnSync([
-      "python3", "-c",
+      "python3",
+      "-c",
       "import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED)\nwith z.open('a/b.json', 'w', force_zip64=True) as f: f.write(sys.argv[2].encode())\nz.close()",
-      dir.file("py.zip"), text,
+      dir.file("py.zip"),
+      text,
     ]);
     expect(py.exitCode).toBe(0);
     expect(await readAll(dir.file("py.zip"))).toEqual(new Map([["a/b.json", sha256Hex(text)]]));
@@ -81,18 +109,24 @@ describe("reads what other tools write", () => {
 
 describe("refuses damaged and hostile input with a clear error", () => {
   async function sample(dir: { file(n: string): string }): Promise<Uint8Array> {
-    await writeZip(dir.file("good.zip"), [["a.json", text], ["b.bin", new Uint8Array(3000).map((_, i) => (i * 7919) % 251), { compress: false }]]);
+    await writeZip(dir.file("good.zip"), [
+      ["a.json", text],
+      ["b.bin", new Uint8Array(3000).map((_, i) => (i * 7919) % 251), { compress: false }],
+    ]);
     return Bun.file(dir.file("good.zip")).bytes();
   }
 
   test("truncation at several points", async () => {
     using dir = tempDir();
     const good = await sample(dir);
-    const cdStart = good.length - 22 - (good.length - Buffer.from(good).lastIndexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]))) + 22;
+    const cdStart =
+      good.length - 22 - (good.length - Buffer.from(good).lastIndexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]))) + 22;
     for (const length of [0, 3, 30, Math.floor(good.length / 2), cdStart, good.length - 23, good.length - 1]) {
       writeFileSync(dir.file("cut.zip"), good.subarray(0, length));
       const message = await corruptError(dir.file("cut.zip"));
-      expect(message).toMatch(length === 0 ? /empty file/ : length === 3 ? /not a zip archive/ : /truncated|incomplete|central directory/);
+      expect(message).toMatch(
+        length === 0 ? /empty file/ : length === 3 ? /not a zip archive/ : /truncated|incomplete|central directory/,
+      );
       const report = await verifyArchive(dir.file("cut.zip"));
       expect(report.ok).toBe(false);
       expect(report.problems[0]).toStartWith(message);
@@ -135,7 +169,10 @@ describe("refuses damaged and hostile input with a clear error", () => {
   test("an absurd compression ratio: 10 MB of zeros declared as 1,000 bytes", async () => {
     using dir = tempDir();
     const real = new Uint8Array(10 * 1024 * 1024);
-    writeFileSync(dir.file("bomb.zip"), rawZip({ name: "bomb.bin", data: deflateSync(real), method: 8, size: 1000, crc: crc32(real, 0) }));
+    writeFileSync(
+      dir.file("bomb.zip"),
+      rawZip({ name: "bomb.bin", data: deflateSync(real), method: 8, size: 1000, crc: crc32(real, 0) }),
+    );
     const zip = await openZip(dir.file("bomb.zip"));
     let produced = 0;
     const reading = (async () => {
@@ -150,9 +187,16 @@ describe("refuses damaged and hostile input with a clear error", () => {
   test("files that are not zips", async () => {
     using dir = tempDir();
     writeFileSync(dir.file("notes.txt"), "hello, this is not a zip file at all\n".repeat(10));
-    writeFileSync(dir.file("image.png"), new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...new Uint8Array(100)]));
+    writeFileSync(
+      dir.file("image.png"),
+      new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...new Uint8Array(100)]),
+    );
     writeFileSync(dir.file("empty.zip"), "");
-    for (const [file, expected] of [["notes.txt", /not a zip archive/], ["image.png", /not a zip archive/], ["empty.zip", /empty file/]] as const) {
+    for (const [file, expected] of [
+      ["notes.txt", /not a zip archive/],
+      ["image.png", /not a zip archive/],
+      ["empty.zip", /empty file/],
+    ] as const) {
       expect(await corruptError(dir.file(file))).toMatch(expected);
       expect((await verifyArchive(dir.file(file))).problems[0]).toMatch(expected);
     }

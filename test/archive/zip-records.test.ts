@@ -46,29 +46,62 @@ describe("encoders", () => {
   });
 
   test("local file header with a zip64 extra field of zero sizes", () => {
-    const bytes = localFileHeader({ name, method: 0, dosTime, dosDate, extra: zip64ExtraField([0, 0]), versionNeeded: 45 });
+    const bytes = localFileHeader({
+      name,
+      method: 0,
+      dosTime,
+      dosDate,
+      extra: zip64ExtraField([0, 0]),
+      versionNeeded: 45,
+    });
     expect(hex(bytes)).toBe(
-      clean("504b0304 2d00 0808 0000 0439 a658 00000000 00000000 00000000 0500 1400 612e747874 0100 1000 0000000000000000 0000000000000000"),
+      clean(
+        "504b0304 2d00 0808 0000 0439 a658 00000000 00000000 00000000 0500 1400 612e747874 0100 1000 0000000000000000 0000000000000000",
+      ),
     );
   });
 
   test("data descriptor: 16 bytes, or 24 with 8-byte sizes", () => {
     expect(hex(dataDescriptor(0x12345678, 100, 200, false))).toBe(clean("504b0708 78563412 64000000 c8000000"));
-    expect(hex(dataDescriptor(0x12345678, 100, 0x1_0000_0000, true))).toBe(clean("504b0708 78563412 6400000000000000 0000000001000000"));
+    expect(hex(dataDescriptor(0x12345678, 100, 0x1_0000_0000, true))).toBe(
+      clean("504b0708 78563412 6400000000000000 0000000001000000"),
+    );
   });
 
   test("central directory header: unix, version 4.5 made by, mode 0100600", () => {
     const bytes = centralDirectoryHeader({
-      name, method: 8, dosTime, dosDate, crc: 0x12345678, compressedSize: 100, size: 200, localHeaderOffset: 0x10, zip64: false, versionNeeded: 20, extra: new Uint8Array(0),
+      name,
+      method: 8,
+      dosTime,
+      dosDate,
+      crc: 0x12345678,
+      compressedSize: 100,
+      size: 200,
+      localHeaderOffset: 0x10,
+      zip64: false,
+      versionNeeded: 20,
+      extra: new Uint8Array(0),
     });
     expect(hex(bytes)).toBe(
-      clean("504b0102 2d03 1400 0808 0800 0439 a658 78563412 64000000 c8000000 0500 0000 0000 0000 0000 00008081 10000000 612e747874"),
+      clean(
+        "504b0102 2d03 1400 0808 0800 0439 a658 78563412 64000000 c8000000 0500 0000 0000 0000 0000 00008081 10000000 612e747874",
+      ),
     );
   });
 
   test("central directory header, zip64: all three fields marked and a 28-byte extra field", () => {
     const bytes = centralDirectoryHeader({
-      name, method: 0, dosTime, dosDate, crc: 1, compressedSize: 5, size: 5, localHeaderOffset: 0x1_0000_0000, zip64: true, versionNeeded: 45, extra: new Uint8Array(0),
+      name,
+      method: 0,
+      dosTime,
+      dosDate,
+      crc: 1,
+      compressedSize: 5,
+      size: 5,
+      localHeaderOffset: 0x1_0000_0000,
+      zip64: true,
+      versionNeeded: 45,
+      extra: new Uint8Array(0),
     });
     expect(hex(bytes)).toBe(
       clean(
@@ -83,8 +116,12 @@ describe("encoders", () => {
   });
 
   test("zip64 end of central directory record and locator", () => {
-    expect(hex(zip64EndOfCentralDirectory({ entries: 3, centralDirectorySize: 150, centralDirectoryOffset: 1000 }))).toBe(
-      clean("504b0606 2c00000000000000 2d03 2d00 00000000 00000000 0300000000000000 0300000000000000 9600000000000000 e803000000000000"),
+    expect(
+      hex(zip64EndOfCentralDirectory({ entries: 3, centralDirectorySize: 150, centralDirectoryOffset: 1000 })),
+    ).toBe(
+      clean(
+        "504b0606 2c00000000000000 2d03 2d00 00000000 00000000 0300000000000000 0300000000000000 9600000000000000 e803000000000000",
+      ),
     );
     expect(hex(zip64Locator(5000))).toBe(clean("504b0607 00000000 8813000000000000 01000000"));
   });
@@ -93,11 +130,11 @@ describe("encoders", () => {
     expect(hex(endOfCentralDirectory({ entries: 3, centralDirectorySize: 150, centralDirectoryOffset: 1000 }))).toBe(
       clean("504b0506 0000 0000 0300 0300 96000000 e8030000 0000"),
     );
-    expect(hex(endOfCentralDirectory({ entries: 70000, centralDirectorySize: 150, centralDirectoryOffset: 1000 }))).toBe(
-      clean("504b0506 0000 0000 ffff ffff 96000000 e8030000 0000"),
-    );
-    expect(hex(endOfCentralDirectory({ entries: 3, centralDirectorySize: 150, centralDirectoryOffset: 1000 }, true))).toBe(
-      clean("504b0506 0000 0000 ffff ffff ffffffff ffffffff 0000"),
-    );
+    expect(
+      hex(endOfCentralDirectory({ entries: 70000, centralDirectorySize: 150, centralDirectoryOffset: 1000 })),
+    ).toBe(clean("504b0506 0000 0000 ffff ffff 96000000 e8030000 0000"));
+    expect(
+      hex(endOfCentralDirectory({ entries: 3, centralDirectorySize: 150, centralDirectoryOffset: 1000 }, true)),
+    ).toBe(clean("504b0506 0000 0000 ffff ffff ffffffff ffffffff 0000"));
   });
 });

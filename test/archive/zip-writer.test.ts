@@ -1,8 +1,8 @@
 // The streaming writer's output, read back by yauzl, unzip -t, Python's zipfile, bsdtar and 7-Zip.
 import { describe, expect, test } from "bun:test";
 import { shouldDeflate } from "../../src/archive/compressibility.ts";
-import { createZipWriter } from "../../src/archive/zip-writer.ts";
 import { openZip } from "../../src/archive/zip-reader.ts";
+import { createZipWriter } from "../../src/archive/zip-writer.ts";
 import {
   checkWithAllReaders,
   hashStreamWithBsdtar,
@@ -15,9 +15,11 @@ import {
   testWith7z,
   testWithUnzip,
 } from "../support/zip-oracles.ts";
-import { chunked, randomBytes, tempDir, writeZip, type EntrySpec } from "./helpers.ts";
+import { chunked, type EntrySpec, randomBytes, tempDir, writeZip } from "./helpers.ts";
 
-const json = Array.from({ length: 2000 }, (_, i) => JSON.stringify({ id: `rec${i}`, fields: { Name: `Row ${i}`, Notes: "lorem ipsum ".repeat(5) } })).join("\n");
+const json = Array.from({ length: 2000 }, (_, i) =>
+  JSON.stringify({ id: `rec${i}`, fields: { Name: `Row ${i}`, Notes: "lorem ipsum ".repeat(5) } }),
+).join("\n");
 const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...new Uint8Array(5000).fill(7)]);
 
 function sampleEntries(): EntrySpec[] {
@@ -105,7 +107,10 @@ describe("zip writer round trips through independent readers", () => {
     const path = dir.file("many.zip");
     const count = 70_000;
     const chunks: Uint8Array[] = [];
-    const zip = createZipWriter({ write: (c) => void chunks.push(c.slice()) }, { now: new Date("2024-01-01T00:00:00Z") });
+    const zip = createZipWriter(
+      { write: (c) => void chunks.push(c.slice()) },
+      { now: new Date("2024-01-01T00:00:00Z") },
+    );
     for (let i = 0; i < count; i++) await zip.addEntry(`f/${i}`, `${i}`, { compress: false });
     expect(await zip.finish()).toMatchObject({ entries: count });
     await Bun.write(path, new Blob(chunks));
@@ -173,7 +178,12 @@ describe("compressibility rule", () => {
     ["JPEG magic", undefined, new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2]), false],
     ["gzip magic", undefined, new Uint8Array([0x1f, 0x8b, 8, 0]), false],
     ["mp4 'ftyp' at offset 4", undefined, new Uint8Array([0, 0, 0, 0x18, 0x66, 0x74, 0x79, 0x70]), false],
-    ["WebP 'WEBP' at offset 8", undefined, new Uint8Array([0x52, 0x49, 0x46, 0x46, 0, 0, 0, 0, 0x57, 0x45, 0x42, 0x50]), false],
+    [
+      "WebP 'WEBP' at offset 8",
+      undefined,
+      new Uint8Array([0x52, 0x49, 0x46, 0x46, 0, 0, 0, 0, 0x57, 0x45, 0x42, 0x50]),
+      false,
+    ],
     ["random-looking octet-stream", "application/octet-stream", randomBytes(4096), false],
     ["small JSON", "application/json", new TextEncoder().encode('{"a":1}'), true],
   ];

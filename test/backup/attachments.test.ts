@@ -38,7 +38,11 @@ async function fetchOne(url: string) {
     store: async (file) => void stored.push({ sha256: file.sha256, bytes: new Uint8Array(await readFile(file.path)) }),
     onWarning: (m) => warnings.push(m),
   });
-  const record = { id: "recAAAAAAAAAAAAAA", createdTime: "2024-01-01T00:00:00.000Z", fields: { Files: [{ id: "attAAAAAAAAAAAAAA", url, filename: "file.txt" }] } };
+  const record = {
+    id: "recAAAAAAAAAAAAAA",
+    createdTime: "2024-01-01T00:00:00.000Z",
+    fields: { Files: [{ id: "attAAAAAAAAAAAAAA", url, filename: "file.txt" }] },
+  };
   fetcher.scheduleCell({ id: "tblAAAAAAAAAAAAAA", name: "T" }, record, "Files");
   await fetcher.drain();
   return { stored, warnings, fetcher };

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { AirbackupError } from "../../src/errors.ts";
 import { parseConfig, resolveAirtable } from "../../src/config/load.ts";
+import { AirbackupError } from "../../src/errors.ts";
 
 function messageOf(text: string, env: Record<string, string> = {}): string {
   try {
@@ -39,7 +39,10 @@ describe("parseConfig", () => {
     );
     expect(config.token).toBe("patX.y");
     expect(config.bases).toEqual([{ id: "appAAAAAAAAAAAAAA", tables: ["Contacts", "tblYYYYYYYYYYYYYY"] }]);
-    expect(config.output).toEqual({ dir: "/var/backups/airtable", keep: { last: 7, daily: 14, weekly: 8, monthly: 12 } });
+    expect(config.output).toEqual({
+      dir: "/var/backups/airtable",
+      keep: { last: 7, daily: 14, weekly: 8, monthly: 12 },
+    });
     expect(config.s3?.secretAccessKey).toBe("SECRET");
     expect(config.downloads).toBe(8);
   });
@@ -51,8 +54,14 @@ describe("parseConfig", () => {
 
   test.each([
     ["bsaes: []", 'airbackup.yaml: unknown key "bsaes"; did you mean "bases"?'],
-    ["bases:\n  - id: appAAAAAAAAAAAAAA\n    tabels: [A]", 'airbackup.yaml: unknown key "tabels" in bases[0]; did you mean "tables"?'],
-    ["bases:\n  - id: nope", 'airbackup.yaml: bases[0].id: expected an Airtable base id like appXXXXXXXXXXXXXX, got "nope"'],
+    [
+      "bases:\n  - id: appAAAAAAAAAAAAAA\n    tabels: [A]",
+      'airbackup.yaml: unknown key "tabels" in bases[0]; did you mean "tables"?',
+    ],
+    [
+      "bases:\n  - id: nope",
+      'airbackup.yaml: bases[0].id: expected an Airtable base id like appXXXXXXXXXXXXXX, got "nope"',
+    ],
     ["attachments: yes please", 'airbackup.yaml: attachments: expected boolean, got "yes please"'],
     ["output:\n  keep: { last: -1 }", "airbackup.yaml: output.keep.last: expected a number >= 0, got -1"],
     ["bases: [", "airbackup.yaml: invalid YAML"],
@@ -61,7 +70,9 @@ describe("parseConfig", () => {
   });
 
   test("an unset ${VAR} names the variable and the key", () => {
-    expect(messageOf("token: ${NOPE_NOT_SET}")).toBe("airbackup.yaml: token: environment variable NOPE_NOT_SET is not set");
+    expect(messageOf("token: ${NOPE_NOT_SET}")).toBe(
+      "airbackup.yaml: token: environment variable NOPE_NOT_SET is not set",
+    );
   });
 
   test("interpolated values cannot inject YAML", () => {
@@ -90,7 +101,13 @@ describe("EXAMPLE_CONFIG (airbackup init)", () => {
   test("is valid and means what its comments say", async () => {
     const { EXAMPLE_CONFIG } = await import("../../src/config/example.ts");
     const config = parseConfig(EXAMPLE_CONFIG, "airbackup.yaml", { AIRTABLE_TOKEN: "patX.y" });
-    expect(config).toMatchObject({ token: "patX.y", attachments: true, comments: false, downloads: 8, output: { dir: "./backups" } });
+    expect(config).toMatchObject({
+      token: "patX.y",
+      attachments: true,
+      comments: false,
+      downloads: 8,
+      output: { dir: "./backups" },
+    });
     expect(config.bases).toBeUndefined();
   });
 });

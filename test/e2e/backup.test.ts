@@ -3,9 +3,9 @@ import { describe, expect, test } from "bun:test";
 import { mkdtemp, readdir, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startAirtableSim, type AirtableSim, type SimBaseSeed } from "../support/airtable-sim/index.ts";
-import { generateBase, sampleBase } from "../support/airtable-sim/seeds.ts";
 import { openZip } from "../../src/archive/zip-reader.ts";
+import { type AirtableSim, startAirtableSim } from "../support/airtable-sim/index.ts";
+import { generateBase, sampleBase } from "../support/airtable-sim/seeds.ts";
 import { readArchive } from "../support/archive-contents.ts";
 import { runCli } from "../support/cli.ts";
 import { checkWithAllReaders, sha256Hex } from "../support/zip-oracles.ts";
@@ -36,7 +36,9 @@ async function served(sim: AirtableSim, baseId: string) {
     const records: any[] = [];
     let offset: string | undefined;
     do {
-      const page = await get(`/v0/${baseId}/${table.id}?pageSize=100${offset ? `&offset=${encodeURIComponent(offset)}` : ""}`);
+      const page = await get(
+        `/v0/${baseId}/${table.id}?pageSize=100${offset ? `&offset=${encodeURIComponent(offset)}` : ""}`,
+      );
       records.push(...page.records);
       offset = page.offset;
     } while (offset);
@@ -106,7 +108,9 @@ describe("airbackup backup", () => {
     const contents = await readArchive(path);
     const manifest = contents.manifest;
     expect(manifest.apiCalls).toBeGreaterThan(0);
-    const everything = JSON.stringify([contents.manifest, contents.schema, [...contents.tables], contents.index]) + Buffer.concat([...contents.files.values()]).toString("latin1");
+    const everything =
+      JSON.stringify([contents.manifest, contents.schema, [...contents.tables], contents.index]) +
+      Buffer.concat([...contents.files.values()]).toString("latin1");
     expect(everything).not.toContain(TOKEN); // the token never reaches an archive
     expect(manifest.warnings).toEqual([]);
 
@@ -115,8 +119,17 @@ describe("airbackup backup", () => {
   });
 
   test("faults: 5xx, dropped connections, an expired iterator and expired attachment URLs still give a complete archive", async () => {
-    const seed = generateBase({ id: "appFAULTSFAULTS01", name: "Faulty", tables: 3, recordsPerTable: 250, attachments: { count: 40, bytes: 400_000 } });
-    await using sim = await startAirtableSim({ bases: [seed], faults: { seed: 7, errorRate: 0.08, dropRate: 0.05, routes: ["list", "meta", "download"] } });
+    const seed = generateBase({
+      id: "appFAULTSFAULTS01",
+      name: "Faulty",
+      tables: 3,
+      recordsPerTable: 250,
+      attachments: { count: 40, bytes: 400_000 },
+    });
+    await using sim = await startAirtableSim({
+      bases: [seed],
+      faults: { seed: 7, errorRate: 0.08, dropRate: 0.05, routes: ["list", "meta", "download"] },
+    });
     let lists = 0;
     let downloads = 0;
     sim.onRequest(({ route }) => {
@@ -180,7 +193,8 @@ describe("airbackup backup", () => {
     await using sim = await startAirtableSim({ bases: [seed] });
     let lists = 0;
     sim.onRequest(({ route }) => {
-      if (route === "listRecords" && ++lists === 2) sim.renameField(seed.id, seed.tables[0]!.id, "Amount", "Amount (EUR)");
+      if (route === "listRecords" && ++lists === 2)
+        sim.renameField(seed.id, seed.tables[0]!.id, "Amount", "Amount (EUR)");
     });
     const out = await outDir();
     const r = await runCli(["backup", "-o", out], { env: envFor(sim) });
@@ -216,7 +230,9 @@ describe("airbackup backup", () => {
     await using sim = await startAirtableSim({ bases: [seed] });
     const out = await outDir();
     const table = seed.tables[1]!;
-    const r = await runCli(["backup", "-o", out, "-b", seed.id, "-t", table.name, "--no-attachments"], { env: envFor(sim) });
+    const r = await runCli(["backup", "-o", out, "-b", seed.id, "-t", table.name, "--no-attachments"], {
+      env: envFor(sim),
+    });
     expect(r.code).toBe(0);
     const archive = await readArchive(r.stdout.trim());
     expect([...archive.tables.keys()]).toEqual([table.id]);
@@ -233,7 +249,9 @@ describe("airbackup backup", () => {
     const r = await runCli(["backup", "-c", config], { env: envFor(sim) });
     expect(r.code).toBe(0);
     await using zip = await openZip(r.stdout.trim());
-    const commented = seed.tables.flatMap((t) => t.records.filter((rec) => (rec.comments?.length ?? 0) > 0).map((rec) => ({ table: t.id, rec })));
+    const commented = seed.tables.flatMap((t) =>
+      t.records.filter((rec) => (rec.comments?.length ?? 0) > 0).map((rec) => ({ table: t.id, rec })),
+    );
     expect(commented.length).toBeGreaterThan(0);
     expect(sim.counters.requests.listComments).toBe(commented.length); // one call per commented record, none for the rest
     for (const { table, rec } of commented) {
@@ -241,7 +259,11 @@ describe("airbackup backup", () => {
       expect(entry).toBeDefined();
       const chunks: Uint8Array[] = [];
       for await (const c of zip.readEntry(entry!)) chunks.push(c);
-      const lines = Buffer.concat(chunks).toString("utf8").trim().split("\n").map((l) => JSON.parse(l));
+      const lines = Buffer.concat(chunks)
+        .toString("utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l));
       const line = lines.find((l) => l.record === rec.id);
       expect(line.comments.map((c: any) => c.text).sort()).toEqual(rec.comments!.map((c: any) => c.text).sort());
     }
@@ -249,18 +271,26 @@ describe("airbackup backup", () => {
 
   test("without schema.bases:read: the configured tables are backed up, with a warning and no schema.json", async () => {
     const seed = sampleBase();
-    await using sim = await startAirtableSim({ bases: [seed], tokens: { [TOKEN]: { userId: "usrTEST00000000001", scopes: ["data.records:read"] } } });
+    await using sim = await startAirtableSim({
+      bases: [seed],
+      tokens: { [TOKEN]: { userId: "usrTEST00000000001", scopes: ["data.records:read"] } },
+    });
     const out = await outDir();
     const config = join(out, "airbackup.yaml");
     const [first, second] = [seed.tables[0]!, seed.tables[1]!];
-    await writeFile(config, `bases:\n  - id: ${seed.id}\n    tables: ["${first.name}", ${second.id}]\noutput:\n  dir: ${out}\n`);
+    await writeFile(
+      config,
+      `bases:\n  - id: ${seed.id}\n    tables: ["${first.name}", ${second.id}]\noutput:\n  dir: ${out}\n`,
+    );
     const r = await runCli(["backup", "-c", config], { env: envFor(sim) });
     expect(r.code).toBe(3);
     expect(r.stderr).toContain("schema.bases:read");
     const archive = await readArchive(r.stdout.trim());
     expect(archive.schema).toBeUndefined();
     expect(archive.manifest.tables.map((t: any) => t.name)).toEqual(expect.arrayContaining([first.name, second.id]));
-    expect(archive.manifest.tables.reduce((n: number, t: any) => n + t.records, 0)).toBe(first.records.length + second.records.length);
+    expect(archive.manifest.tables.reduce((n: number, t: any) => n + t.records, 0)).toBe(
+      first.records.length + second.records.length,
+    );
     expect(archive.index.length).toBeGreaterThan(0); // attachments found by their shape without a schema
   });
 

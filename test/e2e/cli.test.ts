@@ -4,7 +4,7 @@ import { mkdtemp, readFile, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
-import { startAirtableSim, type AirtableSim } from "../support/airtable-sim/index.ts";
+import { type AirtableSim, startAirtableSim } from "../support/airtable-sim/index.ts";
 import { sampleBase } from "../support/airtable-sim/seeds.ts";
 import { runCli } from "../support/cli.ts";
 
@@ -60,7 +60,9 @@ describe("airbackup bases", () => {
   test("--json gives machine output", async () => {
     const r = await runCli(["bases", "--json"], { env });
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual([{ id: sampleBase().id, name: sampleBase().name, permissionLevel: expect.any(String) }]);
+    expect(JSON.parse(r.stdout)).toEqual([
+      { id: sampleBase().id, name: sampleBase().name, permissionLevel: expect.any(String) },
+    ]);
   });
 
   test("a wrong token exits 1 with one line that names the problem and not the token", async () => {
@@ -121,6 +123,5 @@ describe("airbackup init", () => {
     expect(second.code).toBe(2);
     expect(second.stderr).toContain("already exists");
     expect(await readFile(path, "utf8")).toBe("token: mine\n");
-
   });
 });

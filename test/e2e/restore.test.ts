@@ -6,13 +6,36 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { noiseBytes } from "../support/airtable-sim/assets.ts";
-import { startAirtableSim, type AirtableSim, type SimBaseSeed, type SimTableState } from "../support/airtable-sim/index.ts";
+import {
+  type AirtableSim,
+  type SimBaseSeed,
+  type SimTableState,
+  startAirtableSim,
+} from "../support/airtable-sim/index.ts";
 import { SAMPLE_USERS, sampleBase } from "../support/airtable-sim/sample-base.ts";
 import { runCli } from "../support/cli.ts";
 
 const EMPTY = ["appEMPTY000000001", "appEMPTY000000002", "appEMPTY000000003", "appEMPTY000000004", "appEMPTY000000005"];
 const BIG = 6 * 1024 * 1024;
-const WRITABLE = new Set(["singleLineText", "email", "url", "multilineText", "phoneNumber", "richText", "number", "percent", "currency", "duration", "rating", "checkbox", "singleSelect", "multipleSelects", "date", "dateTime", "barcode"]);
+const WRITABLE = new Set([
+  "singleLineText",
+  "email",
+  "url",
+  "multilineText",
+  "phoneNumber",
+  "richText",
+  "number",
+  "percent",
+  "currency",
+  "duration",
+  "rating",
+  "checkbox",
+  "singleSelect",
+  "multipleSelects",
+  "date",
+  "dateTime",
+  "barcode",
+]);
 
 let sim: AirtableSim;
 let dir: string;
@@ -26,9 +49,15 @@ beforeAll(async () => {
   const deals = seed.tables.find((t) => t.name === "Deals")!;
   // many-to-many: one task on two deals; a file over 5 MB; a rating over the field's max (refused on restore)
   tasks.records[2]!.fields.Deal = [deals.records[0]!.id, deals.records[1]!.id];
-  tasks.records[7]!.fields.Files = [{ filename: "big.bin", type: "application/octet-stream", data: () => noiseBytes(7, BIG), size: BIG }];
+  tasks.records[7]!.fields.Files = [
+    { filename: "big.bin", type: "application/octet-stream", data: () => noiseBytes(7, BIG), size: BIG },
+  ];
   tasks.records[6]!.fields.Priority = 9;
-  sim = await startAirtableSim({ bases: [seed, ...EMPTY.map((id) => ({ id, name: "Empty", tables: [] }))], users: SAMPLE_USERS, penaltyMs: 1000 });
+  sim = await startAirtableSim({
+    bases: [seed, ...EMPTY.map((id) => ({ id, name: "Empty", tables: [] }))],
+    users: SAMPLE_USERS,
+    penaltyMs: 1000,
+  });
   dir = await mkdtemp(join(tmpdir(), "airbackup-restore-"));
   env = { AIRTABLE_TOKEN: "patTEST.secret", AIRTABLE_API_URL: sim.url, AIRTABLE_CONTENT_URL: sim.contentUrl };
   const backup = await runCli(["backup", "-o", dir, "--base", seed.id], { env });
@@ -59,10 +88,17 @@ describe("airbackup restore", () => {
     const report = JSON.parse(run.stdout);
     const tasksReport = report.tables.find((t: { name: string }) => t.name === "Tasks");
     expect(tasksReport.records).toEqual({ archived: 8, restored: 8 });
-    expect(tasksReport.skippedValues).toEqual([{ record: seed.tables[3]!.records[6]!.id, field: "Priority", reason: expect.stringContaining("422") }]);
-    expect(tasksReport.attachments.skipped).toEqual([expect.objectContaining({ field: "Files", reason: expect.stringContaining("S3 staging") })]);
+    expect(tasksReport.skippedValues).toEqual([
+      { record: seed.tables[3]!.records[6]!.id, field: "Priority", reason: expect.stringContaining("422") },
+    ]);
+    expect(tasksReport.attachments.skipped).toEqual([
+      expect.objectContaining({ field: "Files", reason: expect.stringContaining("S3 staging") }),
+    ]);
     expect(report.manualSteps.map((m: { field: string }) => m.field)).toContain("Total deal value");
-    await compareBases(sim.base(seed.id).tables, sim.base(EMPTY[1]!).tables, { refused: "Priority", bigFile: "big.bin" });
+    await compareBases(sim.base(seed.id).tables, sim.base(EMPTY[1]!).tables, {
+      refused: "Priority",
+      bigFile: "big.bin",
+    });
   }, 120_000);
 
   test("dropped connections on writes are reconciled: no duplicates", async () => {
@@ -71,7 +107,10 @@ describe("airbackup restore", () => {
     sim.setFaults(undefined);
     expect(run.stderr).not.toContain("unexpected error");
     expect(run.code).toBe(3);
-    await compareBases(sim.base(seed.id).tables, sim.base(EMPTY[2]!).tables, { refused: "Priority", bigFile: "big.bin" });
+    await compareBases(sim.base(seed.id).tables, sim.base(EMPTY[2]!).tables, {
+      refused: "Priority",
+      bigFile: "big.bin",
+    });
     // the faults did hit creates: some batches were sent more than once (reconciled, not duplicated)
     const journal = await readFile(`${archive}.restore-${EMPTY[2]}.journal.jsonl`, "utf8");
     const pending = journal.split("\n").filter((l) => l.includes('"t":"pending"')).length;
@@ -92,7 +131,10 @@ describe("airbackup restore", () => {
     await Bun.sleep(1100);
     const second = await runCli(["restore", archive, "--base", EMPTY[3]!], { env });
     expect(second.code).toBe(3);
-    await compareBases(sim.base(seed.id).tables, sim.base(EMPTY[3]!).tables, { refused: "Priority", bigFile: "big.bin" });
+    await compareBases(sim.base(seed.id).tables, sim.base(EMPTY[3]!).tables, {
+      refused: "Priority",
+      bigFile: "big.bin",
+    });
     const journal = await readFile(`${archive}.restore-${EMPTY[3]}.journal.jsonl`, "utf8");
     expect(journal.trim().split("\n").at(-1)).toContain('"t":"done"');
   }, 120_000);
@@ -125,7 +167,10 @@ describe("airbackup restore", () => {
   }, 60_000);
 
   test("--workspace creates a new base named after the archive; -t restores only some tables", async () => {
-    const run = await runCli(["restore", archive, "--workspace", "wspTEST0000000001", "-t", "Companies", "-t", "Contacts", "--json"], { env });
+    const run = await runCli(
+      ["restore", archive, "--workspace", "wspTEST0000000001", "-t", "Companies", "-t", "Contacts", "--json"],
+      { env },
+    );
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout);
     const base = sim.base(report.baseId);
@@ -133,21 +178,32 @@ describe("airbackup restore", () => {
     expect(base.tables.map((t) => t.name)).toEqual(["Companies", "Contacts"]);
     expect(base.tables.map((t) => t.records.length)).toEqual([5, 8]);
     // the links to Deals are reported as not restorable, the Contacts<->Companies pair is made once
-    expect(base.tables[0]!.fields.filter((f) => f.type === "multipleRecordLinks").map((f) => f.name).sort()).toEqual(["Contacts", "Parent company"]);
-    expect(base.tables[1]!.fields.filter((f) => f.type === "multipleRecordLinks").map((f) => f.name)).toEqual(["Company"]);
+    expect(
+      base.tables[0]!.fields.filter((f) => f.type === "multipleRecordLinks")
+        .map((f) => f.name)
+        .sort(),
+    ).toEqual(["Contacts", "Parent company"]);
+    expect(base.tables[1]!.fields.filter((f) => f.type === "multipleRecordLinks").map((f) => f.name)).toEqual([
+      "Company",
+    ]);
   }, 60_000);
 });
 
 // --- internal ---
 
 /** Every writable value, every link (by primary value) and every file's bytes must match. */
-async function compareBases(source: SimTableState[], target: SimTableState[], expected: { refused: string; bigFile: string }): Promise<void> {
+async function compareBases(
+  source: SimTableState[],
+  target: SimTableState[],
+  expected: { refused: string; bigFile: string },
+): Promise<void> {
   for (const table of source) {
     const restored = target.find((t) => t.name === table.name);
     expect(restored).toBeDefined();
     expect(restored!.records).toHaveLength(table.records.length); // no duplicates, none missing
     const primary = (t: SimTableState) => t.fields.find((f) => f.id === t.primaryFieldId)!.name;
-    const key = (t: SimTableState, r: { fields: Record<string, unknown>; id: string }) => JSON.stringify(r.fields[primary(t)] ?? null);
+    const key = (t: SimTableState, r: { fields: Record<string, unknown>; id: string }) =>
+      JSON.stringify(r.fields[primary(t)] ?? null);
     const byKey = new Map(restored!.records.map((r) => [key(restored!, r), r]));
     for (const record of table.records) {
       const copy = byKey.get(key(table, record));
@@ -161,18 +217,27 @@ async function compareBases(source: SimTableState[], target: SimTableState[], ex
         } else if (field.type === "singleCollaborator") {
           expect((got as { id?: string } | undefined)?.id).toEqual((want as { id?: string } | undefined)?.id);
         } else if (field.type === "multipleCollaborators") {
-          expect(((got as { id: string }[] | undefined) ?? []).map((c) => c.id)).toEqual(((want as { id: string }[] | undefined) ?? []).map((c) => c.id));
+          expect(((got as { id: string }[] | undefined) ?? []).map((c) => c.id)).toEqual(
+            ((want as { id: string }[] | undefined) ?? []).map((c) => c.id),
+          );
         } else if (field.type === "multipleRecordLinks") {
           const linked = source.find((t) => t.id === (field.options as { linkedTableId: string }).linkedTableId)!;
           const linkedCopy = target.find((t) => t.name === linked.name)!;
-          const names = (ids: unknown, t: SimTableState) => ((ids as string[] | undefined) ?? []).map((id) => key(t, t.records.find((r) => r.id === id)!)).sort();
+          const names = (ids: unknown, t: SimTableState) =>
+            ((ids as string[] | undefined) ?? []).map((id) => key(t, t.records.find((r) => r.id === id)!)).sort();
           expect(names(got, linkedCopy)).toEqual(names(want, linked));
         } else if (field.type === "multipleAttachments") {
-          const files = ((want as { filename: string; url: string }[] | undefined) ?? []).filter((a) => a.filename !== expected.bigFile);
+          const files = ((want as { filename: string; url: string }[] | undefined) ?? []).filter(
+            (a) => a.filename !== expected.bigFile,
+          );
           const copies = (got as { filename: string; url: string }[] | undefined) ?? [];
           expect(copies.map((a) => a.filename)).toEqual(files.map((a) => a.filename));
           for (let i = 0; i < files.length; i++) {
-            const [a, b] = await Promise.all([fetch(files[i]!.url), fetch(copies[i]!.url)].map(async (p) => new Uint8Array(await (await p).arrayBuffer())));
+            const [a, b] = await Promise.all(
+              [fetch(files[i]!.url), fetch(copies[i]!.url)].map(
+                async (p) => new Uint8Array(await (await p).arrayBuffer()),
+              ),
+            );
             expect(Buffer.compare(Buffer.from(a!), Buffer.from(b!))).toBe(0);
           }
         }

@@ -6,12 +6,26 @@ import { tempDir } from "../archive/helpers.ts";
 import { runCli } from "../support/cli.ts";
 
 async function sampleArchive(path: string): Promise<string> {
-  const archive = await createArchive(path, { tool: { name: "airbackup", version: "0.1.0" }, base: { id: "appAAAAAAAAAAAAAA", name: "CRM" }, startedAt: new Date("2024-05-06T07:00:00Z") });
+  const archive = await createArchive(path, {
+    tool: { name: "airbackup", version: "0.1.0" },
+    base: { id: "appAAAAAAAAAAAAAA", name: "CRM" },
+    startedAt: new Date("2024-05-06T07:00:00Z"),
+  });
   await archive.writeSchema({ tables: [] });
-  await archive.writeTable({ id: "tblA", name: "Contacts" }, (async function* () {
-    yield [{ id: "rec1", createdTime: "2024-01-01T00:00:00.000Z", fields: { Name: "Ada" } }, { id: "rec2", createdTime: "2024-01-01T00:00:00.000Z", fields: {} }];
-  })());
-  return archive.finish({ warnings: ["attachment att1 could not be fetched"], finishedAt: new Date("2024-05-06T07:01:00Z"), apiCalls: 7 });
+  await archive.writeTable(
+    { id: "tblA", name: "Contacts" },
+    (async function* () {
+      yield [
+        { id: "rec1", createdTime: "2024-01-01T00:00:00.000Z", fields: { Name: "Ada" } },
+        { id: "rec2", createdTime: "2024-01-01T00:00:00.000Z", fields: {} },
+      ];
+    })(),
+  );
+  return archive.finish({
+    warnings: ["attachment att1 could not be fetched"],
+    finishedAt: new Date("2024-05-06T07:01:00Z"),
+    apiCalls: 7,
+  });
 }
 
 describe("airbackup verify", () => {
@@ -44,7 +58,9 @@ describe("airbackup verify", () => {
     writeFileSync(dir.file("empty.zip"), "");
     const result = await runCli(["verify", "--json", dir.file("empty.zip")]);
     expect(result.code).toBe(1);
-    expect(JSON.parse(result.stdout)).toEqual([{ path: dir.file("empty.zip"), ok: false, problems: [`${dir.file("empty.zip")}: empty file, not a zip archive`] }]);
+    expect(JSON.parse(result.stdout)).toEqual([
+      { path: dir.file("empty.zip"), ok: false, problems: [`${dir.file("empty.zip")}: empty file, not a zip archive`] },
+    ]);
   });
 });
 
@@ -66,7 +82,13 @@ describe("airbackup inspect", () => {
     const path = await sampleArchive(dir.file("crm.zip"));
     const result = await runCli(["inspect", "--json", path]);
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ format: 1, base: { id: "appAAAAAAAAAAAAAA", name: "CRM" }, tables: [{ id: "tblA", records: 2 }], records: 2, apiCalls: 7 });
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      format: 1,
+      base: { id: "appAAAAAAAAAAAAAA", name: "CRM" },
+      tables: [{ id: "tblA", records: 2 }],
+      records: 2,
+      apiCalls: 7,
+    });
   });
 
   test("a damaged archive: exit 1 and one clear line on stderr", async () => {

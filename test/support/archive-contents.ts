@@ -22,13 +22,18 @@ export async function readArchive(path: string): Promise<ArchiveContents> {
     return Buffer.concat(chunks);
   };
   const lines = async (name: string) =>
-    (await text(name)).toString("utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    (await text(name))
+      .toString("utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
   const manifest = JSON.parse((await text("manifest.json")).toString("utf8"));
   const schema = zip.entry("schema.json") ? JSON.parse((await text("schema.json")).toString("utf8")) : undefined;
   const tables = new Map<string, any[]>();
   for (const t of manifest.tables) tables.set(t.id, await lines(t.path));
   const index = zip.entry("attachments.jsonl") ? await lines("attachments.jsonl") : [];
   const files = new Map<string, Uint8Array>();
-  for (const e of zip.entries) if (e.name.startsWith("attachments/")) files.set(e.name.slice("attachments/".length), await text(e.name));
+  for (const e of zip.entries)
+    if (e.name.startsWith("attachments/")) files.set(e.name.slice("attachments/".length), await text(e.name));
   return { manifest, schema, tables, index, files, names: zip.entries.map((e) => e.name) };
 }

@@ -35,7 +35,11 @@ export function ensureBinary(): Promise<void> {
 /** Runs the compiled binary with a clean environment: only PATH, HOME and what `env` adds. */
 export async function runCli(args: string[], options: RunOptions = {}): Promise<CliResult> {
   await ensureBinary();
-  const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", NO_COLOR: "1" };
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: process.env.HOME ?? "/tmp",
+    NO_COLOR: "1",
+  };
   for (const [k, v] of Object.entries(options.env ?? {})) if (v !== undefined) env[k] = v;
   const proc = Bun.spawn([BINARY, ...args], {
     cwd: options.cwd ?? ROOT,

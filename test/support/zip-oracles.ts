@@ -63,7 +63,9 @@ export function readWithPython(path: string): Listing {
 
 /** bsdtar -tf: the entry names libarchive sees. */
 export function listWithBsdtar(path: string): string[] {
-  return run(["bsdtar", "-tf", path], "bsdtar").split("\n").filter((l) => l.length > 0);
+  return run(["bsdtar", "-tf", path], "bsdtar")
+    .split("\n")
+    .filter((l) => l.length > 0);
 }
 
 /** bsdtar -xOf: one entry's bytes, as sha256. */
@@ -75,7 +77,10 @@ export function hashWithBsdtar(path: string, name: string): string {
 
 /** bsdtar reading the zip from a pipe (no seeking: it must trust local headers and descriptors): sha256 of all entries' bytes in order. */
 export function hashStreamWithBsdtar(path: string): string {
-  const result = Bun.spawnSync(["sh", "-c", 'cat "$1" | bsdtar -xOf -', "sh", path], { stdout: "pipe", stderr: "pipe" });
+  const result = Bun.spawnSync(["sh", "-c", 'cat "$1" | bsdtar -xOf -', "sh", path], {
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   if (result.exitCode !== 0) throw new Error(`bsdtar (streaming) failed: ${result.stderr.toString()}`);
   return createHash("sha256").update(result.stdout).digest("hex");
 }
@@ -93,9 +98,11 @@ export async function checkWithAllReaders(path: string): Promise<Listing> {
   testWithUnzip(path);
   testWith7z(path);
   const python = readWithPython(path);
-  if (JSON.stringify([...python].sort()) !== JSON.stringify([...listing].sort())) throw new Error("python's zipfile disagrees with yauzl");
+  if (JSON.stringify([...python].sort()) !== JSON.stringify([...listing].sort()))
+    throw new Error("python's zipfile disagrees with yauzl");
   const names = listWithBsdtar(path);
-  if (JSON.stringify(names.sort()) !== JSON.stringify([...listing.keys()].sort())) throw new Error(`bsdtar lists ${names.join(", ")}`);
+  if (JSON.stringify(names.sort()) !== JSON.stringify([...listing.keys()].sort()))
+    throw new Error(`bsdtar lists ${names.join(", ")}`);
   for (const [name, sha] of [...listing].slice(0, 20)) {
     if (hashWithBsdtar(path, name) !== sha) throw new Error(`bsdtar extracts different bytes for ${name}`);
   }
@@ -109,7 +116,7 @@ export function sha256Hex(data: Uint8Array | string): string {
 // --- internal ---
 
 function run(command: string[], tool: string): string {
-  let result;
+  let result: Bun.SyncSubprocess<"pipe", "pipe">;
   try {
     result = Bun.spawnSync(command, { stdout: "pipe", stderr: "pipe" });
   } catch (error) {

@@ -1,7 +1,15 @@
 // Reading: stored cells -> API cell values (cellFormat=json). Empty cells are omitted, 0 is kept.
 // count and lookup fields are computed live from links; formula/rollup/button/aiText values are
 // whatever the seed gave (the sim does not evaluate formulas), so new records have none.
-import { findTable, isEmptyCell, type Base, type Row, type SimState, type StoredAttachment, type Table } from "./model.ts";
+import {
+  type Base,
+  findTable,
+  isEmptyCell,
+  type Row,
+  type SimState,
+  type StoredAttachment,
+  type Table,
+} from "./model.ts";
 import type { FieldSchema, SimUser } from "./types.ts";
 
 export interface RenderContext {
@@ -18,7 +26,12 @@ export interface RenderOptions {
 }
 
 /** A record as the API returns it. Key order: id, createdTime, fields (, commentCount). */
-export function renderRecord(ctx: RenderContext, table: Table, row: Row, opts: RenderOptions = {}): Record<string, unknown> {
+export function renderRecord(
+  ctx: RenderContext,
+  table: Table,
+  row: Row,
+  opts: RenderOptions = {},
+): Record<string, unknown> {
   const record: Record<string, unknown> = {
     id: row.id,
     createdTime: row.createdTime,
@@ -28,7 +41,12 @@ export function renderRecord(ctx: RenderContext, table: Table, row: Row, opts: R
   return record;
 }
 
-export function renderFields(ctx: RenderContext, table: Table, row: Row, opts: RenderOptions = {}): Record<string, unknown> {
+export function renderFields(
+  ctx: RenderContext,
+  table: Table,
+  row: Row,
+  opts: RenderOptions = {},
+): Record<string, unknown> {
   const fields: Record<string, unknown> = {};
   for (const field of table.fields) {
     if (opts.only && !opts.only.has(field.id)) continue;
@@ -73,7 +91,14 @@ function user(ctx: RenderContext, id: string): SimUser {
   return structuredClone(ctx.state.users.get(id) ?? { id, email: `${id.toLowerCase()}@example.com` });
 }
 
-function lookupValues(ctx: RenderContext, table: Table, row: Row, linkFieldId: string, targetFieldId: string, depth: number): unknown[] {
+function lookupValues(
+  ctx: RenderContext,
+  table: Table,
+  row: Row,
+  linkFieldId: string,
+  targetFieldId: string,
+  depth: number,
+): unknown[] {
   const linkField = table.fields.find((f) => f.id === linkFieldId);
   const linkedTableId = (linkField?.options as { linkedTableId?: string } | undefined)?.linkedTableId;
   const other = linkedTableId ? findTable(ctx.base, linkedTableId) : undefined;

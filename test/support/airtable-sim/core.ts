@@ -1,11 +1,12 @@
 // The simulator's shared state: resolved options, data, counters, limiter, faults, URL signer,
 // list iterators. Route handlers receive it with the request in a RouteContext.
+
+import type { RenderContext } from "./cells.ts";
 import { createFaultInjector, type FaultInjector } from "./faults.ts";
 import { idFactory } from "./ids.ts";
-import { loadBase, registerUser, type Base, type SimState } from "./model.ts";
+import { type Base, loadBase, registerUser, type SimState } from "./model.ts";
 import { createRateLimiter, type RateLimiter } from "./rate-limiter.ts";
 import type { SimCounters, SimOptions, SimRequestHook, TokenGrant } from "./types.ts";
-import type { RenderContext } from "./cells.ts";
 import { createUrlSigner, type UrlSigner } from "./urls.ts";
 
 export const ALL_SCOPES = [

@@ -2,9 +2,9 @@
 // records in its "All" table, for shape tests. Linked records missing from the capture become
 // stubs; attachments get generated PNGs of the recorded dimensions.
 import { pngImage } from "./assets.ts";
-import { stableId } from "./ids.ts";
 import listRecords from "./fixtures/grouparoo/list-records-all-field-types.json" with { type: "json" };
 import baseSchema from "./fixtures/grouparoo/meta-base-schema-2022.json" with { type: "json" };
+import { stableId } from "./ids.ts";
 import type { FieldSchema, SeedAttachment, SimBaseSeed, SimRecordSeed, SimTableSeed, ViewSchema } from "./types.ts";
 
 export const FIXTURE_BASE_ID = "appA1Qak1T4cGoiP7";
@@ -60,7 +60,11 @@ function addStubs(tables: SimTableSeed[], field: FieldSchema, ids: string[]): vo
   const primary = linked.fields.find((f) => f.id === linked.primaryFieldId) ?? linked.fields[0]!;
   for (const id of ids) {
     if (linked.records.some((r) => r.id === id)) continue;
-    const stub: SimRecordSeed = { id, createdTime: "2021-12-28T19:00:00.000Z", fields: { [primary.name]: `Linked ${stableId("", id).slice(0, 4)}` } };
+    const stub: SimRecordSeed = {
+      id,
+      createdTime: "2021-12-28T19:00:00.000Z",
+      fields: { [primary.name]: `Linked ${stableId("", id).slice(0, 4)}` },
+    };
     linked.records.push(stub);
   }
 }

@@ -17,7 +17,10 @@ export interface GenerateBaseOptions {
 }
 
 const STATUSES = ["Todo", "In progress", "Done", "Blocked"];
-const WORDS = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore magna aliqua".split(" ");
+const WORDS =
+  "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore magna aliqua".split(
+    " ",
+  );
 
 export function generateBase(opts: GenerateBaseOptions): SimBaseSeed {
   const seed = opts.seed ?? 1;
@@ -35,15 +38,47 @@ export function generateBase(opts: GenerateBaseOptions): SimBaseSeed {
       { id: fieldId(t, "Name"), name: "Name", type: "singleLineText" },
       { id: fieldId(t, "Notes"), name: "Notes", type: "multilineText" },
       { id: fieldId(t, "Amount"), name: "Amount", type: "number", options: { precision: 2 } },
-      { id: fieldId(t, "Status"), name: "Status", type: "singleSelect", options: { choices: STATUSES.map((name) => ({ id: stableId("sel", `${key}-${t}-${name}`), name, color: "blueLight2" })) } },
-      { id: fieldId(t, "Due"), name: "Due", type: "date", options: { dateFormat: { name: "iso", format: "YYYY-MM-DD" } } },
+      {
+        id: fieldId(t, "Status"),
+        name: "Status",
+        type: "singleSelect",
+        options: {
+          choices: STATUSES.map((name) => ({ id: stableId("sel", `${key}-${t}-${name}`), name, color: "blueLight2" })),
+        },
+      },
+      {
+        id: fieldId(t, "Due"),
+        name: "Due",
+        type: "date",
+        options: { dateFormat: { name: "iso", format: "YYYY-MM-DD" } },
+      },
       { id: fieldId(t, "Done"), name: "Done", type: "checkbox", options: { icon: "check", color: "greenBright" } },
       { id: fieldId(t, "Files"), name: "Files", type: "multipleAttachments", options: { isReversed: false } },
     ];
     if (tableCount > 1) {
       fields.push(
-        { id: fieldId(t, "Next"), name: "Next", type: "multipleRecordLinks", options: { linkedTableId: tableIds[next], isReversed: false, prefersSingleRecordLink: false, inverseLinkFieldId: fieldId(next, "Previous") } },
-        { id: fieldId(t, "Previous"), name: "Previous", type: "multipleRecordLinks", options: { linkedTableId: tableIds[prev], isReversed: false, prefersSingleRecordLink: false, inverseLinkFieldId: fieldId(prev, "Next") } },
+        {
+          id: fieldId(t, "Next"),
+          name: "Next",
+          type: "multipleRecordLinks",
+          options: {
+            linkedTableId: tableIds[next],
+            isReversed: false,
+            prefersSingleRecordLink: false,
+            inverseLinkFieldId: fieldId(next, "Previous"),
+          },
+        },
+        {
+          id: fieldId(t, "Previous"),
+          name: "Previous",
+          type: "multipleRecordLinks",
+          options: {
+            linkedTableId: tableIds[prev],
+            isReversed: false,
+            prefersSingleRecordLink: false,
+            inverseLinkFieldId: fieldId(prev, "Next"),
+          },
+        },
       );
     }
     const records: SimRecordSeed[] = [];
@@ -57,7 +92,11 @@ export function generateBase(opts: GenerateBaseOptions): SimBaseSeed {
         Done: random() < 0.5,
       };
       if (tableCount > 1) fields.Next = [recordId(next, r)]; // the inverse ("Previous") is derived on load
-      records.push({ id: recordId(t, r), createdTime: new Date(Date.UTC(2024, 0, 1) + r * 1000).toISOString(), fields });
+      records.push({
+        id: recordId(t, r),
+        createdTime: new Date(Date.UTC(2024, 0, 1) + r * 1000).toISOString(),
+        fields,
+      });
     }
     return { id, name: `Table ${t + 1}`, fields, records };
   });
@@ -69,11 +108,21 @@ export function generateBase(opts: GenerateBaseOptions): SimBaseSeed {
     const slot = k % totalRecords;
     const record = tables[slot % tableCount]!.records[Math.floor(slot / tableCount)]!;
     const cell = ((record.fields.Files as unknown[] | undefined) ?? []) as unknown[];
-    cell.push({ filename: `file-${k + 1}.bin`, type: "application/octet-stream", size, data: () => noiseBytes(seed * 100_003 + k, size) });
+    cell.push({
+      filename: `file-${k + 1}.bin`,
+      type: "application/octet-stream",
+      size,
+      data: () => noiseBytes(seed * 100_003 + k, size),
+    });
     record.fields.Files = cell;
   }
 
-  return { id: opts.id ?? stableId("app", `generated-${key}`), name: opts.name ?? "Generated base", permissionLevel: "create", tables };
+  return {
+    id: opts.id ?? stableId("app", `generated-${key}`),
+    name: opts.name ?? "Generated base",
+    permissionLevel: "create",
+    tables,
+  };
 }
 
 // --- internal ---

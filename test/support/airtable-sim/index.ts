@@ -3,11 +3,11 @@
 // checks -> fault injection -> handler. See README.md beside this file.
 import { ALL_SCOPES, createCore, type SimCore } from "./core.ts";
 import { droppedConnection } from "./faults.ts";
-import { authRequired, forbidden, json, notFound, rateLimited, serverError, SimHttpError } from "./http.ts";
+import { authRequired, forbidden, json, notFound, rateLimited, SimHttpError, serverError } from "./http.ts";
 import { isId } from "./ids.ts";
 import { findField, findTable } from "./model.ts";
+import { type Host, hasRole, matchRoute } from "./routes.ts";
 import { download } from "./routes-content.ts";
-import { hasRole, matchRoute, type Host } from "./routes.ts";
 import { baseState } from "./state.ts";
 import type { AirtableSim, SimOptions } from "./types.ts";
 
@@ -87,7 +87,8 @@ async function handle(core: SimCore, host: Host, req: Request): Promise<Response
     const base = baseId === undefined ? undefined : core.state.bases.get(baseId);
     if (route.role) {
       if (!isId("app", baseId)) throw notFound(); // e.g. /v0/meta/bases/junk/tables: bare 404 (captured)
-      if (!base || base.permissionLevel === "none" || (grant.bases && !grant.bases.includes(base.id))) throw forbidden();
+      if (!base || base.permissionLevel === "none" || (grant.bases && !grant.bases.includes(base.id)))
+        throw forbidden();
       if (!hasRole(base.permissionLevel, route.role)) throw forbidden();
     }
     const fault = route.fault ? core.faults.draw(route.fault) : undefined;

@@ -84,23 +84,38 @@ export function linkOptions(field: FieldSchema): { linkedTableId: string; invers
 
 /** "" / [] / false / null / undefined are never stored: Airtable omits empty cells. 0 is kept. */
 export function isEmptyCell(value: unknown): boolean {
-  return value === undefined || value === null || value === "" || value === false || (Array.isArray(value) && value.length === 0);
+  return (
+    value === undefined ||
+    value === null ||
+    value === "" ||
+    value === false ||
+    (Array.isArray(value) && value.length === 0)
+  );
 }
 
 export function registerUser(state: SimState, user: { id: string; email?: string; name?: string }): string {
   const known = state.users.get(user.id);
-  if (!known) state.users.set(user.id, { id: user.id, email: user.email ?? `${user.id.toLowerCase()}@example.com`, ...(user.name ? { name: user.name } : {}) });
+  if (!known)
+    state.users.set(user.id, {
+      id: user.id,
+      email: user.email ?? `${user.id.toLowerCase()}@example.com`,
+      ...(user.name ? { name: user.name } : {}),
+    });
   return user.id;
 }
 
 export function registerAttachment(state: SimState, seed: SeedAttachment): string {
   const id = state.newId("att");
   const bytes = typeof seed.data === "function" ? seed.data : constant(seed.data);
-  const sample = seed.size === undefined || (seed.type.startsWith("image/") && seed.width === undefined) ? bytes() : undefined;
+  const sample =
+    seed.size === undefined || (seed.type.startsWith("image/") && seed.width === undefined) ? bytes() : undefined;
   const size = seed.size ?? sample?.byteLength ?? 0;
   const stored: StoredAttachment = { id, filename: seed.filename, type: seed.type, size, bytes };
   if (seed.type.startsWith("image/")) {
-    const dims = seed.width !== undefined && seed.height !== undefined ? { width: seed.width, height: seed.height } : imageSize(sample);
+    const dims =
+      seed.width !== undefined && seed.height !== undefined
+        ? { width: seed.width, height: seed.height }
+        : imageSize(sample);
     stored.width = dims.width;
     stored.height = dims.height;
   }

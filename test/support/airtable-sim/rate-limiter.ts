@@ -54,7 +54,10 @@ interface Bucket {
 
 function bucket(map: Map<string, Bucket>, key: string): Bucket {
   let b = map.get(key);
-  if (!b) map.set(key, (b = { attempts: [], accepted: [], penaltyUntil: 0 }));
+  if (!b) {
+    b = { attempts: [], accepted: [], penaltyUntil: 0 };
+    map.set(key, b);
+  }
   return b;
 }
 

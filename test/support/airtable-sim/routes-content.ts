@@ -1,8 +1,8 @@
 // The content host: direct attachment upload (≤ 5 MB, base64 in JSON) and downloads of signed URLs.
 import { renderCell } from "./cells.ts";
-import { renderContext, type RouteContext, type SimCore } from "./core.ts";
+import { type RouteContext, renderContext, type SimCore } from "./core.ts";
 import { forbidden, invalidRequest, invalidValue, json, readJson } from "./http.ts";
-import { findField, registerAttachment, type Base } from "./model.ts";
+import { type Base, findField, registerAttachment } from "./model.ts";
 import { commitFields, type WriteContext } from "./write-cells.ts";
 
 const MAX_UPLOAD_BYTES = 5 * 1024 * 1024;
@@ -20,10 +20,12 @@ export async function uploadAttachment(ctx: RouteContext, base: Base): Promise<R
   if (field.type !== "multipleAttachments") throw invalidValue(`Field "${field.name}" is not an attachment field`);
   const body = await readJson(ctx.req);
   const { contentType, file, filename } = body;
-  if (typeof contentType !== "string" || typeof file !== "string" || typeof filename !== "string") throw invalidRequest();
+  if (typeof contentType !== "string" || typeof file !== "string" || typeof filename !== "string")
+    throw invalidRequest();
   const data = new Uint8Array(Buffer.from(file, "base64"));
   // Over 5 MB: a 422 with a documented type; Airtable's actual answer is UNCERTAIN.
-  if (data.byteLength > MAX_UPLOAD_BYTES) throw invalidRequest(`File exceeds the ${MAX_UPLOAD_BYTES} byte limit for uploadAttachment`);
+  if (data.byteLength > MAX_UPLOAD_BYTES)
+    throw invalidRequest(`File exceeds the ${MAX_UPLOAD_BYTES} byte limit for uploadAttachment`);
 
   const id = registerAttachment(ctx.core.state, { filename, type: contentType, data });
   const write: WriteContext = { state: ctx.core.state, base, table, userId: ctx.userId, typecast: false };

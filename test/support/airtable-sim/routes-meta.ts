@@ -1,7 +1,7 @@
 // Meta API routes: whoami, list bases, base schema, create base/table/field, update table/field.
 import type { RouteContext } from "./core.ts";
 import { apiError, forbidden, invalidRequest, json, readJson } from "./http.ts";
-import { findField, findTable, type Base, type Table } from "./model.ts";
+import { type Base, findField, findTable, type Table } from "./model.ts";
 import { assertPrimaryType, buildField, tableSchema } from "./schema.ts";
 import type { FieldSchema } from "./types.ts";
 
@@ -38,7 +38,8 @@ export async function getSchema(ctx: RouteContext, base: Base): Promise<Response
 /** POST /v0/meta/bases {name, workspaceId, tables} -> {id, tables}. The new base joins the token's bases. */
 export async function createBase(ctx: RouteContext): Promise<Response> {
   const body = await readJson(ctx.req);
-  if (typeof body.name !== "string" || body.name === "" || !Array.isArray(body.tables) || body.tables.length === 0) throw invalidRequest();
+  if (typeof body.name !== "string" || body.name === "" || !Array.isArray(body.tables) || body.tables.length === 0)
+    throw invalidRequest();
   if (typeof body.workspaceId !== "string" || !body.workspaceId.startsWith("wsp")) throw forbidden();
   const { state } = ctx.core;
   const base: Base = { id: state.newId("app"), name: body.name, permissionLevel: "create", tables: [] };
@@ -67,7 +68,8 @@ export async function updateTable(ctx: RouteContext, base: Base): Promise<Respon
   if (body.name === undefined && body.description === undefined) throw invalidRequest();
   if (body.name !== undefined) {
     if (typeof body.name !== "string" || body.name === "") throw invalidRequest();
-    if (base.tables.some((t) => t !== table && t.name.toLowerCase() === (body.name as string).toLowerCase())) throw duplicateTable(body.name);
+    if (base.tables.some((t) => t !== table && t.name.toLowerCase() === (body.name as string).toLowerCase()))
+      throw duplicateTable(body.name);
     table.name = body.name;
   }
   if (typeof body.description === "string") table.description = body.description;
@@ -94,12 +96,17 @@ export async function updateField(ctx: RouteContext, base: Base): Promise<Respon
   const body = await readJson(ctx.req);
   if (body.name === undefined && body.description === undefined && body.options === undefined) throw invalidRequest();
   // options are only updatable for formula fields (options.formula); the sim evaluates no formulas.
-  if (body.options !== undefined && field.type !== "formula") throw invalidRequest("Field options cannot be updated for this field type");
+  if (body.options !== undefined && field.type !== "formula")
+    throw invalidRequest("Field options cannot be updated for this field type");
   if ("type" in body && body.type !== field.type) throw invalidRequest("Field type cannot be changed");
   if (body.name !== undefined) {
-    if (typeof body.name !== "string" || body.name.trim() === "") throw apiError(422, "DUPLICATE_OR_EMPTY_FIELD_NAME", "Field name cannot be empty");
+    if (typeof body.name !== "string" || body.name.trim() === "")
+      throw apiError(422, "DUPLICATE_OR_EMPTY_FIELD_NAME", "Field name cannot be empty");
     const clash = findField(table, body.name);
-    if (table.fields.some((f) => f !== field && f.name.toLowerCase() === (body.name as string).toLowerCase()) || (clash && clash !== field)) {
+    if (
+      table.fields.some((f) => f !== field && f.name.toLowerCase() === (body.name as string).toLowerCase()) ||
+      (clash && clash !== field)
+    ) {
       throw apiError(422, "DUPLICATE_OR_EMPTY_FIELD_NAME", `Field name "${body.name}" is already used in this table`);
     }
     field.name = body.name;
@@ -146,4 +153,3 @@ function addTable(base: Base, built: BuiltTable): void {
 function duplicateTable(name: string) {
   return apiError(422, "DUPLICATE_TABLE_NAME", `A table named "${name}" already exists in this base`);
 }
-

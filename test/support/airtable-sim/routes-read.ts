@@ -1,9 +1,9 @@
 // Reading records: list (GET with query string, or POST …/listRecords with a JSON body), get one
 // record, and list a record's comments. Offsets are server-side iterators that expire.
 import { renderCell, renderRecord } from "./cells.ts";
-import { renderContext, type Iterator, type RouteContext, type SimCore } from "./core.ts";
+import { type Iterator, type RouteContext, renderContext, type SimCore } from "./core.ts";
 import { apiError, forbidden, invalidRequest, iteratorExpired, json, readJson, unknownField } from "./http.ts";
-import { findField, findTable, type Base, type Table } from "./model.ts";
+import { type Base, findField, findTable, type Table } from "./model.ts";
 
 interface ListParams {
   pageSize: number;
@@ -20,7 +20,8 @@ interface ListParams {
 
 export async function listRecords(ctx: RouteContext, base: Base): Promise<Response> {
   const table = tableOf(base, ctx.params.table!);
-  const params = ctx.req.method === "POST" ? paramsFromBody(await readJson(ctx.req)) : paramsFromQuery(ctx.url.searchParams);
+  const params =
+    ctx.req.method === "POST" ? paramsFromBody(await readJson(ctx.req)) : paramsFromQuery(ctx.url.searchParams);
   const only = fieldSet(table, params.fields);
   const iterator = params.offset ? resume(ctx.core, table, params.offset) : start(ctx.core, base, table, params);
   const position = params.offset ? iterator.recordIds.indexOf(params.offset.split("/")[1] ?? "") : 0;
@@ -29,7 +30,9 @@ export async function listRecords(ctx: RouteContext, base: Base): Promise<Respon
   const render = renderContext(ctx.core, base);
   const records = ids.flatMap((id) => {
     const row = table.rows.get(id);
-    return row ? [renderRecord(render, table, row, { byId: params.byId, only, commentCount: params.commentCount })] : [];
+    return row
+      ? [renderRecord(render, table, row, { byId: params.byId, only, commentCount: params.commentCount })]
+      : [];
   });
   const next = iterator.recordIds[position + params.pageSize];
   return json({ records, ...(next ? { offset: `${iterator.id}/${next}` } : {}) });
@@ -55,7 +58,10 @@ export async function listComments(ctx: RouteContext, base: Base): Promise<Respo
   const start = offset ? newestFirst.findIndex((c) => c.id === offset) : 0;
   if (start < 0) throw invalidRequest("Unknown comments offset");
   const next = newestFirst[start + pageSize];
-  return json({ comments: structuredClone(newestFirst.slice(start, start + pageSize)), ...(next ? { offset: next.id } : {}) });
+  return json({
+    comments: structuredClone(newestFirst.slice(start, start + pageSize)),
+    ...(next ? { offset: next.id } : {}),
+  });
 }
 
 /** Table by id or name; an unknown table is a 403 in the PAT era (UNCERTAIN: legacy keys got 404 TABLE_NOT_FOUND). */
@@ -71,13 +77,18 @@ function paramsFromQuery(q: URLSearchParams): ListParams {
   const sort: ListParams["sort"] = [];
   for (const [key, value] of q) {
     const m = /^sort\[(\d+)\]\[(field|direction)\]$/.exec(key);
-    if (m) (sort[Number(m[1])] ??= { field: "", direction: "asc" })[m[2] as "field" | "direction"] = value;
+    if (!m) continue;
+    const entry = sort[Number(m[1])] ?? { field: "", direction: "asc" };
+    sort[Number(m[1])] = entry;
+    entry[m[2] as "field" | "direction"] = value;
   }
   const fields = [...q.getAll("fields[]"), ...q.getAll("fields")];
   const metadata = [...q.getAll("recordMetadata[]"), ...q.getAll("recordMetadata")];
   return {
     pageSize: intParam(q.get("pageSize") ?? undefined, 100),
-    maxRecords: q.has("maxRecords") ? intParam(q.get("maxRecords")!, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER) : undefined,
+    maxRecords: q.has("maxRecords")
+      ? intParam(q.get("maxRecords")!, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)
+      : undefined,
     offset: q.get("offset") ?? undefined,
     view: q.get("view") ?? undefined,
     fields: fields.length > 0 ? fields : undefined,
@@ -90,15 +101,23 @@ function paramsFromQuery(q: URLSearchParams): ListParams {
 }
 
 function paramsFromBody(b: Record<string, unknown>): ListParams {
-  const strings = (v: unknown) => (Array.isArray(v) && v.every((s) => typeof s === "string") ? (v as string[]) : v === undefined ? undefined : badParam());
+  const strings = (v: unknown) =>
+    Array.isArray(v) && v.every((s) => typeof s === "string")
+      ? (v as string[])
+      : v === undefined
+        ? undefined
+        : badParam();
   const optional = (v: unknown) => (v === undefined || v === null ? undefined : typeof v === "string" ? v : badParam());
   return {
     pageSize: intParam(b.pageSize, 100),
-    maxRecords: b.maxRecords === undefined ? undefined : intParam(b.maxRecords, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
+    maxRecords:
+      b.maxRecords === undefined ? undefined : intParam(b.maxRecords, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
     offset: optional(b.offset),
     view: optional(b.view),
     fields: strings(b.fields),
-    sort: Array.isArray(b.sort) ? (b.sort as ListParams["sort"]).map((s) => ({ field: s.field, direction: s.direction ?? "asc" })) : [],
+    sort: Array.isArray(b.sort)
+      ? (b.sort as ListParams["sort"]).map((s) => ({ field: s.field, direction: s.direction ?? "asc" }))
+      : [],
     byId: b.returnFieldsByFieldId === true,
     commentCount: strings(b.recordMetadata)?.includes("commentCount") ?? false,
     filterByFormula: optional(b.filterByFormula),
@@ -154,7 +173,8 @@ function start(core: SimCore, base: Base, table: Table, params: ListParams): Ite
 /** An offset stays valid for iteratorTtlMs after its last use, and can be replayed (retries are safe). */
 function resume(core: SimCore, table: Table, offset: string): Iterator {
   const iterator = core.iterators.get(offset.split("/")[0] ?? "");
-  if (!iterator || iterator.tableId !== table.id || Date.now() - iterator.lastUsed > core.options.iteratorTtlMs) throw iteratorExpired();
+  if (!iterator || iterator.tableId !== table.id || Date.now() - iterator.lastUsed > core.options.iteratorTtlMs)
+    throw iteratorExpired();
   iterator.lastUsed = Date.now();
   return iterator;
 }

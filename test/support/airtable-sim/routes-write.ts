@@ -1,11 +1,11 @@
 // Creating and updating records: batches of at most 10, validated whole before anything is
 // written (one bad record refuses the request), answered in request order.
 import { renderRecord } from "./cells.ts";
-import { renderContext, type RouteContext } from "./core.ts";
+import { type RouteContext, renderContext } from "./core.ts";
 import { apiError, invalidRequest, json, readJson } from "./http.ts";
 import type { Base, Row } from "./model.ts";
 import { tableOf } from "./routes-read.ts";
-import { commitFields, parseFields, stampNewRow, type ParsedFields, type WriteContext } from "./write-cells.ts";
+import { commitFields, type ParsedFields, parseFields, stampNewRow, type WriteContext } from "./write-cells.ts";
 
 const MAX_RECORDS = 10;
 
@@ -15,13 +15,24 @@ export async function createRecords(ctx: RouteContext, base: Base): Promise<Resp
   const body = await readJson(ctx.req);
   const single = !("records" in body);
   const items = single ? [{ fields: body.fields }] : checkBatch(body.records, "create");
-  const write: WriteContext = { state: ctx.core.state, base, table, userId: ctx.userId, typecast: body.typecast === true };
+  const write: WriteContext = {
+    state: ctx.core.state,
+    base,
+    table,
+    userId: ctx.userId,
+    typecast: body.typecast === true,
+  };
   const parsed: ParsedFields[] = [];
   for (const item of items) parsed.push(await parseFields(write, (item as { fields?: unknown }).fields ?? {}));
 
   const render = renderContext(ctx.core, base);
   const records = parsed.map((fields) => {
-    const row: Row = { id: ctx.core.state.newId("rec"), createdTime: new Date().toISOString(), cells: new Map(), comments: [] };
+    const row: Row = {
+      id: ctx.core.state.newId("rec"),
+      createdTime: new Date().toISOString(),
+      cells: new Map(),
+      comments: [],
+    };
     stampNewRow(write, row);
     table.rows.set(row.id, row);
     commitFields(write, row, fields, false);
@@ -41,8 +52,17 @@ export async function updateRecords(ctx: RouteContext, base: Base): Promise<Resp
   const body = await readJson(ctx.req);
   if ("performUpsert" in body) throw invalidRequest("performUpsert is not simulated");
   const single = ctx.params.recordId !== undefined;
-  const items = (single ? [{ id: ctx.params.recordId, fields: body.fields }] : checkBatch(body.records, "update")) as { id?: unknown; fields?: unknown }[];
-  const write: WriteContext = { state: ctx.core.state, base, table, userId: ctx.userId, typecast: body.typecast === true };
+  const items = (single ? [{ id: ctx.params.recordId, fields: body.fields }] : checkBatch(body.records, "update")) as {
+    id?: unknown;
+    fields?: unknown;
+  }[];
+  const write: WriteContext = {
+    state: ctx.core.state,
+    base,
+    table,
+    userId: ctx.userId,
+    typecast: body.typecast === true,
+  };
   const rows: Row[] = [];
   const parsed: ParsedFields[] = [];
   for (const item of items) {
@@ -53,7 +73,9 @@ export async function updateRecords(ctx: RouteContext, base: Base): Promise<Resp
   }
 
   const replace = ctx.req.method === "PUT";
-  rows.forEach((row, i) => commitFields(write, row, parsed[i]!, replace));
+  rows.forEach((row, i) => {
+    commitFields(write, row, parsed[i]!, replace);
+  });
   ctx.wrote = true;
   const render = renderContext(ctx.core, base);
   const out = rows.map((row) => renderRecord(render, table, row, { byId: body.returnFieldsByFieldId === true }));

@@ -2,11 +2,20 @@
 // and fault category each needs. Paths match with or without a trailing slash.
 import type { RouteContext } from "./core.ts";
 import type { Base, SimState } from "./model.ts";
-import type { FaultRoute, PermissionLevel } from "./types.ts";
-import { createBase, createField, createTable, getSchema, listBases, updateField, updateTable, whoami } from "./routes-meta.ts";
+import { uploadAttachment } from "./routes-content.ts";
+import {
+  createBase,
+  createField,
+  createTable,
+  getSchema,
+  listBases,
+  updateField,
+  updateTable,
+  whoami,
+} from "./routes-meta.ts";
 import { getRecord, listComments, listRecords } from "./routes-read.ts";
 import { createRecords, updateRecords } from "./routes-write.ts";
-import { uploadAttachment } from "./routes-content.ts";
+import type { FaultRoute, PermissionLevel } from "./types.ts";
 
 export type Host = "api" | "content";
 
@@ -22,8 +31,24 @@ export interface Route {
   handler: (ctx: RouteContext, base: Base) => Promise<Response>;
 }
 
-const r = (name: string, host: Host, methods: string[], path: string, scope: string | undefined, role: PermissionLevel | undefined, fault: FaultRoute | undefined, handler: Route["handler"]): Route => ({
-  name, host, methods, pattern: path.split("/").filter(Boolean), scope, role, fault, handler,
+const r = (
+  name: string,
+  host: Host,
+  methods: string[],
+  path: string,
+  scope: string | undefined,
+  role: PermissionLevel | undefined,
+  fault: FaultRoute | undefined,
+  handler: Route["handler"],
+): Route => ({
+  name,
+  host,
+  methods,
+  pattern: path.split("/").filter(Boolean),
+  scope,
+  role,
+  fault,
+  handler,
 });
 
 // Order matters: the meta routes come before /v0/:baseId/:table.
@@ -32,18 +57,90 @@ export const ROUTES: Route[] = [
   r("listBases", "api", ["GET"], "/v0/meta/bases", "schema.bases:read", undefined, "meta", listBases),
   r("createBase", "api", ["POST"], "/v0/meta/bases", "schema.bases:write", undefined, "write", createBase),
   r("getSchema", "api", ["GET"], "/v0/meta/bases/:baseId/tables", "schema.bases:read", "read", "meta", getSchema),
-  r("createTable", "api", ["POST"], "/v0/meta/bases/:baseId/tables", "schema.bases:write", "create", "write", createTable),
-  r("updateTable", "api", ["PATCH"], "/v0/meta/bases/:baseId/tables/:tableId", "schema.bases:write", "create", "write", updateTable),
-  r("createField", "api", ["POST"], "/v0/meta/bases/:baseId/tables/:tableId/fields", "schema.bases:write", "create", "write", createField),
-  r("updateField", "api", ["PATCH"], "/v0/meta/bases/:baseId/tables/:tableId/fields/:fieldId", "schema.bases:write", "create", "write", updateField),
+  r(
+    "createTable",
+    "api",
+    ["POST"],
+    "/v0/meta/bases/:baseId/tables",
+    "schema.bases:write",
+    "create",
+    "write",
+    createTable,
+  ),
+  r(
+    "updateTable",
+    "api",
+    ["PATCH"],
+    "/v0/meta/bases/:baseId/tables/:tableId",
+    "schema.bases:write",
+    "create",
+    "write",
+    updateTable,
+  ),
+  r(
+    "createField",
+    "api",
+    ["POST"],
+    "/v0/meta/bases/:baseId/tables/:tableId/fields",
+    "schema.bases:write",
+    "create",
+    "write",
+    createField,
+  ),
+  r(
+    "updateField",
+    "api",
+    ["PATCH"],
+    "/v0/meta/bases/:baseId/tables/:tableId/fields/:fieldId",
+    "schema.bases:write",
+    "create",
+    "write",
+    updateField,
+  ),
   r("listRecords", "api", ["GET"], "/v0/:baseId/:table", "data.records:read", "read", "list", listRecords),
   r("listRecords", "api", ["POST"], "/v0/:baseId/:table/listRecords", "data.records:read", "read", "list", listRecords),
   r("createRecords", "api", ["POST"], "/v0/:baseId/:table", "data.records:write", "edit", "write", createRecords),
-  r("updateRecords", "api", ["PATCH", "PUT"], "/v0/:baseId/:table", "data.records:write", "edit", "write", updateRecords),
+  r(
+    "updateRecords",
+    "api",
+    ["PATCH", "PUT"],
+    "/v0/:baseId/:table",
+    "data.records:write",
+    "edit",
+    "write",
+    updateRecords,
+  ),
   r("getRecord", "api", ["GET"], "/v0/:baseId/:table/:recordId", "data.records:read", "read", "list", getRecord),
-  r("updateRecords", "api", ["PATCH", "PUT"], "/v0/:baseId/:table/:recordId", "data.records:write", "edit", "write", updateRecords),
-  r("listComments", "api", ["GET"], "/v0/:baseId/:table/:recordId/comments", "data.recordComments:read", "read", "list", listComments),
-  r("uploadAttachment", "content", ["POST"], "/v0/:baseId/:recordId/:field/uploadAttachment", "data.records:write", "edit", "upload", uploadAttachment),
+  r(
+    "updateRecords",
+    "api",
+    ["PATCH", "PUT"],
+    "/v0/:baseId/:table/:recordId",
+    "data.records:write",
+    "edit",
+    "write",
+    updateRecords,
+  ),
+  r(
+    "listComments",
+    "api",
+    ["GET"],
+    "/v0/:baseId/:table/:recordId/comments",
+    "data.recordComments:read",
+    "read",
+    "list",
+    listComments,
+  ),
+  r(
+    "uploadAttachment",
+    "content",
+    ["POST"],
+    "/v0/:baseId/:recordId/:field/uploadAttachment",
+    "data.records:write",
+    "edit",
+    "upload",
+    uploadAttachment,
+  ),
 ];
 
 const LEVELS: PermissionLevel[] = ["none", "read", "comment", "edit", "create"];
@@ -53,7 +150,11 @@ export function hasRole(level: PermissionLevel, needed: PermissionLevel): boolea
 }
 
 /** Finds the route for a request. Segments are percent-decoded, `+` read as a space (airtable.js). */
-export function matchRoute(host: Host, method: string, pathname: string): { route: Route; params: Record<string, string> } | undefined {
+export function matchRoute(
+  host: Host,
+  method: string,
+  pathname: string,
+): { route: Route; params: Record<string, string> } | undefined {
   const segments = pathname.split("/").filter(Boolean);
   for (const route of ROUTES) {
     if (route.host !== host || !route.methods.includes(method) || route.pattern.length !== segments.length) continue;

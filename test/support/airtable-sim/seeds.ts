@@ -1,4 +1,5 @@
 // Seed builders for the simulator: a hand-made CRM, big generated bases, and the captured fixture base.
-export { sampleBase, SAMPLE_USERS } from "./sample-base.ts";
-export { generateBase, type GenerateBaseOptions } from "./generate-base.ts";
-export { fixtureBase, FIXTURE_BASE_ID } from "./fixture-base.ts";
+
+export { FIXTURE_BASE_ID, fixtureBase } from "./fixture-base.ts";
+export { type GenerateBaseOptions, generateBase } from "./generate-base.ts";
+export { SAMPLE_USERS, sampleBase } from "./sample-base.ts";

@@ -18,7 +18,9 @@ export function baseState(core: SimCore, baseId: string): SimBaseState {
       primaryFieldId: table.primaryFieldId,
       fields: structuredClone(table.fields),
       views: structuredClone(table.views),
-      records: [...table.rows.values()].map((row) => renderRecord(render, table, row, { commentCount: true }) as unknown as SimRecordState),
+      records: [...table.rows.values()].map(
+        (row) => renderRecord(render, table, row, { commentCount: true }) as unknown as SimRecordState,
+      ),
     })),
   };
 }

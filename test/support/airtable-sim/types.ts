@@ -161,6 +161,7 @@ export interface SimRequestInfo {
 }
 
 /** A hook may return a Response to answer the request itself (checked before auth and limits). */
+// biome-ignore lint/suspicious/noConfusingVoidType: most hooks are plain side-effect callbacks that return nothing
 export type SimRequestHook = (req: SimRequestInfo) => void | Response | Promise<void | Response>;
 
 export interface AirtableSim {

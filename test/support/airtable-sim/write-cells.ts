@@ -4,14 +4,14 @@
 import { apiError, invalidValue, unknownField } from "./http.ts";
 import { isId } from "./ids.ts";
 import {
+  type Base,
   COMPUTED_TYPES,
   findField,
   findTable,
   isEmptyCell,
   linkOptions,
-  registerAttachment,
-  type Base,
   type Row,
+  registerAttachment,
   type SimState,
   type Table,
 } from "./model.ts";
@@ -34,12 +34,18 @@ interface NewLinked {
 export type ParsedFields = Map<string, unknown>;
 
 export async function parseFields(ctx: WriteContext, fields: unknown): Promise<ParsedFields> {
-  if (typeof fields !== "object" || fields === null || Array.isArray(fields)) throw apiError(422, "INVALID_REQUEST_UNKNOWN", "Invalid request: parameter validation failed. Check your request data.");
+  if (typeof fields !== "object" || fields === null || Array.isArray(fields))
+    throw apiError(
+      422,
+      "INVALID_REQUEST_UNKNOWN",
+      "Invalid request: parameter validation failed. Check your request data.",
+    );
   const parsed: ParsedFields = new Map();
   for (const [key, value] of Object.entries(fields)) {
     const field = findField(ctx.table, key);
     if (!field) throw unknownField(key);
-    if (COMPUTED_TYPES.has(field.type)) throw invalidValue(`Field "${field.name}" cannot accept a value because the field is computed`);
+    if (COMPUTED_TYPES.has(field.type))
+      throw invalidValue(`Field "${field.name}" cannot accept a value because the field is computed`);
     const stored = isEmptyCell(value) ? undefined : await parseCell(ctx, field, value);
     parsed.set(field.id, isEmptyCell(stored) ? undefined : stored);
   }
@@ -70,7 +76,7 @@ export function commitFields(ctx: WriteContext, row: Row, parsed: ParsedFields, 
 }
 
 /** Replaces a row's links in one field and mirrors the change in the inverse field. */
-export function setLinks(base: Base, table: Table, field: FieldSchema, row: Row, next: string[]): void {
+export function setLinks(base: Base, _table: Table, field: FieldSchema, row: Row, next: string[]): void {
   const before = (row.cells.get(field.id) as string[] | undefined) ?? [];
   if (next.length === 0) row.cells.delete(field.id);
   else row.cells.set(field.id, next);
@@ -137,7 +143,8 @@ async function parseCell(ctx: WriteContext, field: FieldSchema, value: unknown):
     }
     case "checkbox":
       if (typeof value === "boolean") return value;
-      if (typecast && typeof value === "string") return ["true", "1", "yes", "checked", "x"].includes(value.trim().toLowerCase());
+      if (typecast && typeof value === "string")
+        return ["true", "1", "yes", "checked", "x"].includes(value.trim().toLowerCase());
       throw bad();
     case "date":
       return parseDate(value, false) ?? badThrow(bad);
@@ -148,7 +155,13 @@ async function parseCell(ctx: WriteContext, field: FieldSchema, value: unknown):
       if (typeof value !== "string") throw bad();
       return selectName(ctx, field, value);
     case "multipleSelects": {
-      const items = typecast && typeof value === "string" ? value.split(",").map((s) => s.trim()).filter(Boolean) : value;
+      const items =
+        typecast && typeof value === "string"
+          ? value
+              .split(",")
+              .map((s) => s.trim())
+              .filter(Boolean)
+          : value;
       if (!Array.isArray(items) || !items.every((v) => typeof v === "string")) throw bad();
       return [...new Set(items.map((v) => selectName(ctx, field, v)))];
     }
@@ -159,7 +172,8 @@ async function parseCell(ctx: WriteContext, field: FieldSchema, value: unknown):
       return value.map((v) => collaborator(ctx, v) ?? badThrow(bad));
     case "barcode":
       if (typecast && typeof value === "string") return { text: value };
-      if (typeof value !== "object" || value === null || typeof (value as { text?: unknown }).text !== "string") throw bad();
+      if (typeof value !== "object" || value === null || typeof (value as { text?: unknown }).text !== "string")
+        throw bad();
       return value;
     case "multipleRecordLinks":
       return parseLinks(ctx, field, value, bad);
@@ -176,7 +190,8 @@ function badThrow(bad: () => Error): never {
 
 function toNumber(value: unknown, typecast: boolean): number | undefined {
   if (typeof value === "number" && Number.isFinite(value)) return value;
-  if (typecast && typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value))) return Number(value);
+  if (typecast && typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value)))
+    return Number(value);
   return undefined;
 }
 
@@ -191,17 +206,24 @@ function parseDate(value: unknown, withTime: boolean): string | undefined {
 }
 
 function selectName(ctx: WriteContext, field: FieldSchema, value: string): string {
-  const choices = ((field.options as { choices?: { id: string; name: string }[] } | undefined)?.choices ?? []);
+  const choices = (field.options as { choices?: { id: string; name: string }[] } | undefined)?.choices ?? [];
   const match = choices.find((c) => c.name === value) ?? choices.find((c) => c.id === value);
   if (match) return match.name;
-  if (!ctx.typecast) throw apiError(422, "INVALID_MULTIPLE_CHOICE_OPTIONS", `Insufficient permissions to create new select option ""${value}""`);
+  if (!ctx.typecast)
+    throw apiError(
+      422,
+      "INVALID_MULTIPLE_CHOICE_OPTIONS",
+      `Insufficient permissions to create new select option ""${value}""`,
+    );
   return value;
 }
 
 function addMissingChoices(ctx: WriteContext, field: FieldSchema, value: unknown): void {
   const names = value === undefined ? [] : Array.isArray(value) ? (value as string[]) : [value as string];
-  const options = (field.options ??= {}) as { choices?: { id: string; name: string; color?: string }[] };
-  const choices = (options.choices ??= []);
+  field.options ??= {};
+  const options = field.options as { choices?: { id: string; name: string; color?: string }[] };
+  options.choices ??= [];
+  const choices = options.choices;
   for (const name of names) {
     if (!choices.some((c) => c.name === name)) choices.push({ id: ctx.state.newId("sel"), name, color: "grayLight2" });
   }
@@ -209,10 +231,16 @@ function addMissingChoices(ctx: WriteContext, field: FieldSchema, value: unknown
 
 function collaborator(ctx: WriteContext, value: unknown): string | undefined {
   // Bare id strings for collaborators are accepted (whether Airtable does is UNCERTAIN).
-  const ref = typeof value === "string" ? (value.includes("@") ? { email: value } : { id: value }) : (value as { id?: string; email?: string } | null);
+  const ref =
+    typeof value === "string"
+      ? value.includes("@")
+        ? { email: value }
+        : { id: value }
+      : (value as { id?: string; email?: string } | null);
   if (!ref || typeof ref !== "object") return undefined;
   for (const user of ctx.state.users.values()) {
-    if ((ref.id && user.id === ref.id) || (ref.email && user.email.toLowerCase() === ref.email.toLowerCase())) return user.id;
+    if ((ref.id && user.id === ref.id) || (ref.email && user.email.toLowerCase() === ref.email.toLowerCase()))
+      return user.id;
   }
   return undefined; // not a collaborator the sim knows: refused
 }
@@ -225,7 +253,8 @@ function parseLinks(ctx: WriteContext, field: FieldSchema, value: unknown, bad: 
   const result: (string | NewLinked)[] = [];
   for (const item of items) {
     if (isId("rec", item)) {
-      if (!other.rows.has(item)) throw invalidValue(`Record ID ${item} does not exist in table "${other.name}" (field ${field.name})`);
+      if (!other.rows.has(item))
+        throw invalidValue(`Record ID ${item} does not exist in table "${other.name}" (field ${field.name})`);
       result.push(item);
     } else if (ctx.typecast && typeof item === "string" && primary) {
       // Airtable staff: "we grab the first thing we match, if it exists, creating a new one otherwise".
@@ -238,12 +267,21 @@ function parseLinks(ctx: WriteContext, field: FieldSchema, value: unknown, bad: 
   return result;
 }
 
-function resolveNewLinked(ctx: WriteContext, field: FieldSchema, value: (string | NewLinked)[] | undefined): string[] | undefined {
+function resolveNewLinked(
+  ctx: WriteContext,
+  field: FieldSchema,
+  value: (string | NewLinked)[] | undefined,
+): string[] | undefined {
   if (!value) return undefined;
   const other = findTable(ctx.base, linkOptions(field).linkedTableId)!;
   return value.map((item) => {
     if (typeof item === "string") return item;
-    const row: Row = { id: ctx.state.newId("rec"), createdTime: new Date().toISOString(), cells: new Map([[other.primaryFieldId, item.create]]), comments: [] };
+    const row: Row = {
+      id: ctx.state.newId("rec"),
+      createdTime: new Date().toISOString(),
+      cells: new Map([[other.primaryFieldId, item.create]]),
+      comments: [],
+    };
     other.rows.set(row.id, row);
     return row.id;
   });
@@ -266,7 +304,10 @@ async function parseAttachments(ctx: WriteContext, value: unknown, bad: () => Er
       const res = await fetch(item.url).catch(() => undefined);
       if (!res?.ok) continue;
       const data = new Uint8Array(await res.arrayBuffer());
-      const filename = typeof item.filename === "string" ? item.filename : decodeURIComponent(new URL(item.url).pathname.split("/").pop() || "a.bin");
+      const filename =
+        typeof item.filename === "string"
+          ? item.filename
+          : decodeURIComponent(new URL(item.url).pathname.split("/").pop() || "a.bin");
       const type = (res.headers.get("content-type") ?? "application/octet-stream").split(";")[0]!;
       ids.push(registerAttachment(ctx.state, { filename, type, data }));
     } else {
