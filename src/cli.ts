@@ -27,7 +27,7 @@ async function runCli(rawArgs: string[]): Promise<void> {
   installSignalHandlers();
   try {
     if (rawArgs.length === 0) {
-      process.stderr.write(`${await renderUsage(main)}\n`);
+      process.stderr.write(`${forTerminal(await renderUsage(main), process.stderr)}\n`);
       process.exitCode = EXIT.usage;
       return;
     }
@@ -37,7 +37,7 @@ async function runCli(rawArgs: string[]): Promise<void> {
     }
     if (rawArgs.includes("--help") || rawArgs.includes("-h")) {
       const [command, parent] = await resolveCommand(main, rawArgs);
-      process.stdout.write(`${await renderUsage(command, parent)}\n`);
+      process.stdout.write(`${forTerminal(await renderUsage(command, parent), process.stdout)}\n`);
       return;
     }
     await runCommand(main, { rawArgs });
@@ -109,6 +109,11 @@ function isCittyError(error: unknown): error is Error {
 
 function toKebab(name: string): string {
   return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** citty colours its usage text unconditionally: keep colour only on a TTY, and never with NO_COLOR. */
+function forTerminal(text: string, stream: { isTTY?: boolean }): string {
+  return stream.isTTY === true && !process.env.NO_COLOR ? text : stripAnsi(text);
 }
 
 function stripAnsi(text: string): string {

@@ -26,7 +26,18 @@ function createLogger(options: LogOptions): ConsolaInstance {
     formatOptions: { date: false, colors: !process.env.NO_COLOR && process.stderr.isTTY === true },
   });
   if (options.json) logger.setReporters([{ log: writeJsonLine }]);
+  else if (process.stderr.isTTY !== true) logger.setReporters([{ log: writePlainLine }]);
   return logger;
+}
+
+/** Pipes and cron mail: no badges or colour; every error and warning line starts with "airbackup:". */
+function writePlainLine(entry: LogObject): void {
+  const message = entry.args
+    .map((a) => (typeof a === "string" ? a : a instanceof Error ? a.message : String(a)))
+    .join(" ");
+  const prefix =
+    entry.level <= LogLevels.error ? "airbackup: " : entry.level === LogLevels.warn ? "airbackup: warning: " : "";
+  process.stderr.write(`${message.replace(/^/gm, prefix)}\n`);
 }
 
 function writeJsonLine(entry: LogObject): void {

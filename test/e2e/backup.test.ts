@@ -185,6 +185,9 @@ describe("airbackup backup", () => {
     expect(paths[0]).toContain(good.id);
     expect(r.stderr).toContain(hidden.id);
     expect(r.stderr).toContain("403");
+    // Not a TTY (cron mail, a pipe): no consola badges; every line says where it comes from.
+    for (const line of r.stderr.trim().split("\n")) expect(line).toStartWith("airbackup: ");
+    expect(r.stderr).not.toContain(" ERROR ");
     expect(await filesIn(out)).toHaveLength(1);
   });
 
@@ -219,6 +222,8 @@ describe("airbackup backup", () => {
     const r = await runCli(["backup", "-o", out], { env: envFor(sim) });
     expect(r.code).toBe(3);
     expect(r.stderr).toContain("could not be downloaded");
+    expect(r.stderr).toStartWith("airbackup: warning: ");
+    expect(r.stderr).not.toContain(" WARN ");
     const path = r.stdout.trim();
     const archive = await readArchive(path);
     expect(archive.manifest.warnings).toHaveLength(1);

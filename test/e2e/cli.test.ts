@@ -31,6 +31,18 @@ describe("airbackup (compiled)", () => {
     expect(r.stdout).toContain("init");
   });
 
+  test("--help into a pipe has no colour codes, with no TERM at all and with NO_COLOR", async () => {
+    for (const env of [{ NO_COLOR: undefined }, { TERM: "xterm-256color", NO_COLOR: "1" }]) {
+      const r = await runCli(["--help"], { env });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain("USAGE");
+      expect(r.stdout).not.toContain("\x1b");
+      const sub = await runCli(["backup", "--help"], { env });
+      expect(sub.stdout).toContain("--base");
+      expect(sub.stdout).not.toContain("\x1b");
+    }
+  });
+
   test("no command is a usage error", async () => {
     expect((await runCli([])).code).toBe(2);
   });

@@ -40,7 +40,11 @@ export async function runCli(args: string[], options: RunOptions = {}): Promise<
     HOME: process.env.HOME ?? "/tmp",
     NO_COLOR: "1",
   };
-  for (const [k, v] of Object.entries(options.env ?? {})) if (v !== undefined) env[k] = v;
+  // undefined removes a default (e.g. NO_COLOR: undefined to see what a plain pipe gets).
+  for (const [k, v] of Object.entries(options.env ?? {})) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
   const proc = Bun.spawn([BINARY, ...args], {
     cwd: options.cwd ?? ROOT,
     env,
