@@ -26,6 +26,45 @@ export async function readText(source: AsyncIterable<Uint8Array>): Promise<strin
 }
 
 /**
+ * The lines of a stream, without their "\n", each decoded as UTF-8. Linear in the input: only each new chunk is
+ * scanned for newlines, and a line's pieces are joined once. A line longer than `maxLine` bytes is ARCHIVE_CORRUPT.
+ * A last line without its newline is yielded too, unless it is empty.
+ */
+export async function* readLines(
+  source: AsyncIterable<Uint8Array>,
+  label: string,
+  maxLine: number = MAX_LINE,
+): AsyncIterable<string> {
+  const decoder = new TextDecoder();
+  let parts: Uint8Array[] = [];
+  let pending = 0; // bytes in parts
+  let lineNo = 0;
+  const add = (piece: Uint8Array) => {
+    pending += piece.length;
+    if (pending > maxLine)
+      throw new AirbackupError("ARCHIVE_CORRUPT", `${label}: line ${lineNo + 1} is longer than ${maxLine} bytes`);
+    if (piece.length > 0) parts.push(piece);
+  };
+  const take = (): string => {
+    const line = parts.length === 1 ? parts[0]! : Buffer.concat(parts, pending);
+    parts = [];
+    pending = 0;
+    lineNo++;
+    return decoder.decode(line);
+  };
+  for await (const chunk of source) {
+    let start = 0;
+    for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, start)) {
+      add(chunk.subarray(start, at));
+      yield take();
+      start = at + 1;
+    }
+    if (start < chunk.length) add(chunk.slice(start)); // a copy: the source may reuse its buffer
+  }
+  if (pending > 0) yield take();
+}
+
+/**
  * Parses each line of a JSONL stream and hands it to `check`; returns the line count.
  * Throws SyntaxError for a line that is not JSON (or an empty line before the end).
  */
@@ -33,11 +72,10 @@ export async function readJsonLines(
   source: AsyncIterable<Uint8Array>,
   label: string,
   check: (value: unknown) => void,
+  maxLine: number = MAX_LINE,
 ): Promise<number> {
-  const decoder = new TextDecoder();
-  let rest = "";
   let lines = 0;
-  const take = (line: string) => {
+  for await (const line of readLines(source, label, maxLine)) {
     lines++;
     if (line.length === 0) throw new SyntaxError(`line ${lines} is empty`);
     let value: unknown;
@@ -47,19 +85,6 @@ export async function readJsonLines(
       throw new SyntaxError(`line ${lines}: ${(error as Error).message}`);
     }
     check(value);
-  };
-  for await (const chunk of source) {
-    rest += decoder.decode(chunk, { stream: true });
-    let start = 0;
-    for (let at = rest.indexOf("\n"); at !== -1; at = rest.indexOf("\n", start)) {
-      take(rest.slice(start, at));
-      start = at + 1;
-    }
-    rest = rest.slice(start);
-    if (rest.length > MAX_LINE)
-      throw new AirbackupError("ARCHIVE_CORRUPT", `${label}: line ${lines + 1} is longer than ${MAX_LINE} bytes`);
   }
-  rest += decoder.decode();
-  if (rest.length > 0) take(rest); // a last line without its newline still counts
   return lines;
 }

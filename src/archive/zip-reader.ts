@@ -45,6 +45,17 @@ export async function openZip(path: string): Promise<ZipArchive> {
   }
   const { entries, offset: cdOffset } = directory;
   const byName = new Map(entries.map((e) => [e.name, e]));
+  // Each entry's bytes (local header, data, descriptor) end where the next entry's local header starts, the
+  // last one's where the central directory starts: an entry may not read into its neighbour.
+  const limits = new Map<ZipEntry, { end: number; next: string }>();
+  const byOffset = [...entries].sort((a, b) => a.localHeaderOffset - b.localHeaderOffset);
+  byOffset.forEach((e, i) => {
+    const next = byOffset[i + 1];
+    limits.set(
+      e,
+      next ? { end: next.localHeaderOffset, next: JSON.stringify(next.name) } : { end: cdOffset, next: "" },
+    );
+  });
 
   async function* readEntry(entry: ZipEntry): AsyncIterable<Uint8Array> {
     const corrupt = (message: string, cause?: unknown) =>
@@ -65,7 +76,13 @@ export async function openZip(path: string): Promise<ZipArchive> {
       throw corrupt("local header names a different file than the central directory");
     }
     const dataStart = entry.localHeaderOffset + LOCAL_FILE_HEADER_SIZE + nameLength + header.getUint16(28, true);
-    if (dataStart + entry.compressedSize > cdOffset) throw corrupt("data runs into the central directory");
+    const limit = limits.get(entry) ?? { end: cdOffset, next: "" };
+    if (dataStart + entry.compressedSize > limit.end)
+      throw corrupt(
+        limit.next
+          ? `data runs into the next entry, ${limit.next} (local header and extra field counted)`
+          : "data runs into the central directory",
+      );
 
     let crc = 0;
     let produced = 0;

@@ -1,6 +1,7 @@
 // What a restore reads from an archive: manifest, schema, table records line by line, the attachment
 // index, and a file's bytes (checked against its sha256 name). Nothing reads a whole table into memory.
 
+import { readLines } from "../archive/entry-text.ts";
 import { ATTACHMENT_INDEX_PATH, attachmentPath, MANIFEST_PATH, SCHEMA_PATH } from "../archive/layout.ts";
 import { type Manifest, parseManifest } from "../archive/manifest.ts";
 import { openZip, type ZipArchive } from "../archive/zip-reader.ts";
@@ -93,27 +94,18 @@ async function readText(zip: ZipArchive, name: string): Promise<string> {
 async function* jsonLines<T>(zip: ZipArchive, name: string): AsyncIterable<T> {
   const entry = zip.entry(name);
   if (!entry) throw new AirbackupError("ARCHIVE_CORRUPT", `${zip.path}: ${name} is missing`);
-  const decoder = new TextDecoder();
-  let rest = "";
   let lineNo = 0;
-  const parse = (line: string): T => {
+  for await (const line of readLines(zip.readEntry(entry), `${zip.path}: ${name}`)) {
+    lineNo++;
+    if (!line.trim()) continue;
+    let value: T;
     try {
-      return JSON.parse(line) as T;
+      value = JSON.parse(line) as T;
     } catch (error) {
       throw new AirbackupError("ARCHIVE_CORRUPT", `${zip.path}: ${name} line ${lineNo} is not valid JSON`, {
         cause: error,
       });
     }
-  };
-  for await (const chunk of zip.readEntry(entry)) {
-    const lines = (rest + decoder.decode(chunk, { stream: true })).split("\n");
-    rest = lines.pop() ?? "";
-    for (const line of lines) {
-      lineNo++;
-      if (line.trim()) yield parse(line);
-    }
+    yield value;
   }
-  rest += decoder.decode();
-  lineNo++;
-  if (rest.trim()) yield parse(rest);
 }

@@ -5,7 +5,7 @@ import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { deflateSync } from "fflate";
 import { crc32 } from "../../src/archive/crc32.ts";
 import { verifyArchive } from "../../src/archive/verify.ts";
-import { openZip } from "../../src/archive/zip-reader.ts";
+import { openZip, type ZipEntry } from "../../src/archive/zip-reader.ts";
 import {
   centralDirectoryHeader,
   dataDescriptor,
@@ -182,6 +182,35 @@ describe("refuses damaged and hostile input with a clear error", () => {
     expect(produced).toBeLessThanOrEqual(1000); // nothing past the declared size is handed out
     await zip.close();
     expect((await verifyArchive(dir.file("bomb.zip"))).problems.join("\n")).toMatch(/zip bomb/);
+  });
+
+  test("an entry whose data reaches into the next entry (a longer local extra field, consistent CRC) is refused", async () => {
+    using dir = tempDir();
+    await writeZip(dir.file("good.zip"), [
+      ["a.bin", new Uint8Array(200).map((_, i) => i), { compress: false }],
+      ["b.bin", new Uint8Array(200).map((_, i) => 255 - i), { compress: false }],
+    ]);
+    const bad = (await Bun.file(dir.file("good.zip")).bytes()).slice();
+    const v = new DataView(bad.buffer);
+    const zip = await openZip(dir.file("good.zip"));
+    const [a, b] = zip.entries as [ZipEntry, ZipEntry];
+    await zip.close();
+    expect(a.localHeaderOffset).toBe(0);
+    // Claim 20 more bytes of local extra field: a.bin's 200 bytes now start 20 later and run past the
+    // data descriptor into b.bin's local header. The central directory (sizes, offsets) is untouched, and
+    // its CRC is made to match the bytes now read, so only the bound on the entry can catch it.
+    const extra = v.getUint16(28, true) + 20;
+    v.setUint16(28, extra, true);
+    const dataStart = 30 + v.getUint16(26, true) + extra;
+    expect(dataStart + a.compressedSize).toBeGreaterThan(b.localHeaderOffset);
+    const cd = Buffer.from(bad).indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
+    v.setUint32(cd + 16, crc32(bad.subarray(dataStart, dataStart + a.compressedSize), 0) >>> 0, true);
+    writeFileSync(dir.file("bad.zip"), bad);
+    const expected = /a\.bin: data runs into the next entry, "b\.bin"/;
+    expect(await corruptError(dir.file("bad.zip"))).toMatch(expected);
+    const report = await verifyArchive(dir.file("bad.zip"));
+    expect(report.ok).toBe(false);
+    expect(report.problems.join("\n")).toMatch(expected);
   });
 
   test("files that are not zips", async () => {
