@@ -50,8 +50,11 @@ export function journalPath(archivePath: string, baseId: string): string {
   return `${archivePath}.restore-${baseId}.journal.jsonl`;
 }
 
+/** The one system call the journal's appends go through; a seam so tests can force short writes. */
+export type WriteFn = (fd: number, buffer: Uint8Array, offset: number, length: number) => number;
+
 /** Opens (or creates) the journal and replays it. A torn last line (crash mid-write) is ignored. */
-export function openJournal(path: string): Journal {
+export function openJournal(path: string, write: WriteFn = (fd, b, o, l) => writeSync(fd, b, o, l)): Journal {
   const state = emptyState();
   if (existsSync(path)) {
     const bytes = readFileSync(path);
@@ -86,7 +89,7 @@ export function openJournal(path: string): Journal {
     state,
     append(...entries) {
       if (entries.length === 0) return;
-      writeSync(fd, entries.map((e) => `${JSON.stringify(e)}\n`).join(""));
+      writeAll(fd, Buffer.from(entries.map((e) => `${JSON.stringify(e)}\n`).join(""), "utf8"), write, path);
       fsyncSync(fd);
       for (const e of entries) apply(state, e);
     },
@@ -95,6 +98,18 @@ export function openJournal(path: string): Journal {
 }
 
 // --- internal ---
+
+/** write(2) may write fewer bytes than asked (a full disk, a signal, a network filesystem): loop. */
+function writeAll(fd: number, bytes: Uint8Array, write: WriteFn, path: string): void {
+  let off = 0;
+  while (off < bytes.length) {
+    const n = write(fd, bytes, off, bytes.length - off);
+    if (!(n > 0)) {
+      throw new AirbackupError("IO", `cannot write the restore journal ${path}: no progress (wrote ${n} bytes)`);
+    }
+    off += n;
+  }
+}
 
 function emptyState(): JournalState {
   return {
