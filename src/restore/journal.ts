@@ -10,14 +10,25 @@ export type JournalEntry =
   | { t: "start"; at: string; archiveBase: string; archiveStartedAt: string; base: string }
   | { t: "table"; old: string; new: string; name: string }
   | { t: "field"; table: string; old: string; new: string; inverse?: { table: string; id: string } }
-  | { t: "pending"; table: string; at: string; items: { old: string; hash: string }[] }
-  | { t: "created"; table: string; pairs: [string, string][] }
+  /**
+   * `at` is the local clock, for people only (never compared with Airtable's). `after` is Airtable's
+   * createdTime of the newest record this restore had created in the table when the batch was sent.
+   */
+  | { t: "pending"; table: string; at: string; after?: string; items: { old: string; hash: string }[] }
+  /** `last`: Airtable's createdTime of the newest record in the answer (absent after a reconcile). */
+  | { t: "created"; table: string; pairs: [string, string][]; last?: string }
   | { t: "skipped"; table: string; record: string; field: string; reason: string }
   | { t: "failed"; table: string; record: string; reason: string }
   | { t: "links"; table: string; records: string[]; dropped?: { record: string; field: string; missing: string[] }[] }
   | { t: "att-pending"; key: string; before: number }
   | { t: "att"; key: string; id?: string; skipped?: string }
   | { t: "done"; at: string };
+
+export interface PendingCreate {
+  at: string;
+  after?: string;
+  items: { old: string; hash: string }[];
+}
 
 /** What a journal says, replayed. Keys of the maps are ARCHIVED ids. */
 export interface JournalState {
@@ -26,7 +37,9 @@ export interface JournalState {
   /** archived table id -> archived record id -> new record id */
   records: Map<string, Map<string, string>>;
   /** archived table id -> the last create sent and not confirmed */
-  pending: Map<string, { at: string; items: { old: string; hash: string }[] }>;
+  pending: Map<string, PendingCreate>;
+  /** archived table id -> Airtable's createdTime of the newest record this restore created there */
+  lastCreated: Map<string, string>;
   skipped: { table: string; record: string; field: string; reason: string }[];
   failed: { table: string; record: string; reason: string }[];
   linksDone: Map<string, Set<string>>;
@@ -117,6 +130,7 @@ function emptyState(): JournalState {
     fields: new Map(),
     records: new Map(),
     pending: new Map(),
+    lastCreated: new Map(),
     skipped: [],
     failed: [],
     linksDone: new Map(),
@@ -139,13 +153,15 @@ function apply(s: JournalState, e: JournalEntry): void {
       s.fields.set(e.old, { id: e.new, ...(e.inverse ? { inverse: e.inverse } : {}) });
       return;
     case "pending":
-      s.pending.set(e.table, { at: e.at, items: e.items });
+      s.pending.set(e.table, { at: e.at, ...(e.after ? { after: e.after } : {}), items: e.items });
       return;
     case "created": {
       const map = s.records.get(e.table) ?? new Map<string, string>();
       for (const [old, id] of e.pairs) map.set(old, id);
       s.records.set(e.table, map);
       s.pending.delete(e.table);
+      const last = s.lastCreated.get(e.table);
+      if (e.last && (!last || Date.parse(e.last) > Date.parse(last))) s.lastCreated.set(e.table, e.last);
       return;
     }
     case "skipped":

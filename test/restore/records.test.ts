@@ -4,7 +4,9 @@ import { afterEach, beforeEach, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createRecords } from "../../src/airtable/write.ts";
 import type { ArchivedRecord, ArchiveSource } from "../../src/restore/archive-source.ts";
+import { contentHash, writeFields } from "../../src/restore/cells.ts";
 import type { RestoreContext, TableRun } from "../../src/restore/context.ts";
 import { openJournal } from "../../src/restore/journal.ts";
 import { restoreRecords } from "../../src/restore/records.ts";
@@ -73,5 +75,55 @@ test("a create answered 503 with an HTML body after the records were written yie
   expect(sim.counters.requests.createRecords).toBe(1);
   expect(ctx.journal.state.records.get(OLD_TABLE)?.size).toBe(3);
   expect(ctx.journal.state.pending.has(OLD_TABLE)).toBe(false);
+  ctx.journal.close();
+});
+
+test("a pending create whose local `at` is far in the future (a fast clock) still reconciles to the existing record", async () => {
+  const path = join(dir, "j.jsonl");
+  // An earlier run, on a machine whose clock ran years ahead, sent the create; its answer never came back.
+  const fields = writeFields(archived[0]!.fields, table.fields);
+  const [existing] = await createRecords(simClient(sim), BASE_ID, TABLE_ID, [{ fields }]);
+  const earlier = openJournal(path);
+  earlier.append({
+    t: "pending",
+    table: OLD_TABLE,
+    at: "2099-01-01T00:00:00.000Z",
+    items: [{ old: archived[0]!.id, hash: contentHash(fields, table.fields) }],
+  });
+  earlier.close();
+
+  const ctx = context(path);
+  await restoreRecords(ctx, table, archived.length);
+  expect(restoredNames()).toEqual(["Restored 1", "Restored 2", "Restored 3"]);
+  expect(ctx.journal.state.records.get(OLD_TABLE)?.get(archived[0]!.id)).toBe(existing!.id);
+  ctx.journal.close();
+});
+
+test("reconcile ignores identical rows older than what this restore already created (Airtable's clock only)", async () => {
+  const path = join(dir, "j.jsonl");
+  const client = simClient(sim);
+  const fields = writeFields(archived[1]!.fields, table.fields);
+  // An identical row was in the table before (--append); then this restore created record 1.
+  await createRecords(client, BASE_ID, TABLE_ID, [{ fields }]);
+  await Bun.sleep(5);
+  const [first] = await createRecords(client, BASE_ID, TABLE_ID, [
+    { fields: writeFields(archived[0]!.fields, table.fields) },
+  ]);
+  const earlier = openJournal(path);
+  earlier.append({ t: "created", table: OLD_TABLE, pairs: [[archived[0]!.id, first!.id]], last: first!.createdTime });
+  // The create of record 2 was sent and never arrived.
+  earlier.append({
+    t: "pending",
+    table: OLD_TABLE,
+    at: "2099-01-01T00:00:00.000Z",
+    after: first!.createdTime,
+    items: [{ old: archived[1]!.id, hash: contentHash(fields, table.fields) }],
+  });
+  earlier.close();
+
+  const ctx = context(path);
+  await restoreRecords(ctx, table, archived.length);
+  // The old identical row is not claimed: record 2 is created, so there are two "Restored 2" now.
+  expect(restoredNames()).toEqual(["Restored 1", "Restored 2", "Restored 2", "Restored 3"]);
   ctx.journal.close();
 });
