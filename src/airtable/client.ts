@@ -118,7 +118,12 @@ export function createAirtableClient(options: AirtableClientOptions): AirtableCl
           report(rateLimited, waitMs, `HTTP 429 ${body.type}`);
           continue;
         }
-        if (status >= 500) throw new Transient(`HTTP ${status} ${body.type}`, status === 503, retryAfterMs);
+        // Only Airtable's own documented "safe to retry" answer (503 RETRIABLE_ERROR, JSON) says nothing was
+        // written; any other 5xx (a proxy's HTML page, 500, 502, 504) may follow a write that happened.
+        if (status >= 500) {
+          const safe = status === 503 && body.type === "RETRIABLE_ERROR";
+          throw new Transient(`HTTP ${status} ${body.type}`, safe, retryAfterMs);
+        }
         throw sanitize(errorForStatus(status, body, req), options.token);
       }
     };
@@ -226,7 +231,7 @@ export function createAirtableClient(options: AirtableClientOptions): AirtableCl
 class Transient extends Error {
   constructor(
     readonly reason: string,
-    /** The server said it did nothing (503 RETRIABLE_ERROR), so even a create may be resent. */
+    /** Airtable itself said it did nothing (503 with a RETRIABLE_ERROR body), so even a create may be resent. */
     readonly noWriteHappened: boolean,
     readonly retryAfterMs: number | undefined,
     cause?: Error,

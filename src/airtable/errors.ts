@@ -32,7 +32,8 @@ export class AttachmentUrlExpiredError extends AirbackupError {
 
 /**
  * A non-idempotent write (a create, an upload) was sent but no answer says whether it happened: the
- * connection dropped, the request timed out, or the server answered 500/502/504. Retrying blindly
+ * connection dropped, the request timed out, or the server answered a 5xx other than Airtable's own
+ * 503 RETRIABLE_ERROR (500, 502, 504, a proxy's HTML 503 page). Retrying blindly
  * could duplicate records, so the caller reads back the target and reconciles before trying again.
  */
 export class AmbiguousWriteError extends AirbackupError {

@@ -1,6 +1,7 @@
 // Writing to Airtable (restore): bases, tables, fields, records and attachment uploads.
-// POST creates are not idempotent: the client retries them only after a 429 or 503 (nothing was written)
-// and throws AmbiguousWriteError when an answer was lost; the caller reads back and reconciles.
+// POST creates are not idempotent: the client retries them only after a 429 or Airtable's own 503
+// RETRIABLE_ERROR (nothing was written) and throws AmbiguousWriteError on any other 5xx (a proxy's 503 page,
+// 502, 504) or a lost answer; the caller reads back and reconciles.
 import type { AirtableClient } from "./client.ts";
 import { enc } from "./read.ts";
 import {

@@ -10,14 +10,25 @@ export type JournalEntry =
   | { t: "start"; at: string; archiveBase: string; archiveStartedAt: string; base: string }
   | { t: "table"; old: string; new: string; name: string }
   | { t: "field"; table: string; old: string; new: string; inverse?: { table: string; id: string } }
-  | { t: "pending"; table: string; at: string; items: { old: string; hash: string }[] }
-  | { t: "created"; table: string; pairs: [string, string][] }
+  /**
+   * `at` is the local clock, for people only (never compared with Airtable's). `after` is Airtable's
+   * createdTime of the newest record this restore had created in the table when the batch was sent.
+   */
+  | { t: "pending"; table: string; at: string; after?: string; items: { old: string; hash: string }[] }
+  /** `last`: Airtable's createdTime of the newest record in the answer (absent after a reconcile). */
+  | { t: "created"; table: string; pairs: [string, string][]; last?: string }
   | { t: "skipped"; table: string; record: string; field: string; reason: string }
   | { t: "failed"; table: string; record: string; reason: string }
   | { t: "links"; table: string; records: string[]; dropped?: { record: string; field: string; missing: string[] }[] }
   | { t: "att-pending"; key: string; before: number }
   | { t: "att"; key: string; id?: string; skipped?: string }
   | { t: "done"; at: string };
+
+export interface PendingCreate {
+  at: string;
+  after?: string;
+  items: { old: string; hash: string }[];
+}
 
 /** What a journal says, replayed. Keys of the maps are ARCHIVED ids. */
 export interface JournalState {
@@ -26,7 +37,9 @@ export interface JournalState {
   /** archived table id -> archived record id -> new record id */
   records: Map<string, Map<string, string>>;
   /** archived table id -> the last create sent and not confirmed */
-  pending: Map<string, { at: string; items: { old: string; hash: string }[] }>;
+  pending: Map<string, PendingCreate>;
+  /** archived table id -> Airtable's createdTime of the newest record this restore created there */
+  lastCreated: Map<string, string>;
   skipped: { table: string; record: string; field: string; reason: string }[];
   failed: { table: string; record: string; reason: string }[];
   linksDone: Map<string, Set<string>>;
@@ -50,8 +63,11 @@ export function journalPath(archivePath: string, baseId: string): string {
   return `${archivePath}.restore-${baseId}.journal.jsonl`;
 }
 
+/** The one system call the journal's appends go through; a seam so tests can force short writes. */
+export type WriteFn = (fd: number, buffer: Uint8Array, offset: number, length: number) => number;
+
 /** Opens (or creates) the journal and replays it. A torn last line (crash mid-write) is ignored. */
-export function openJournal(path: string): Journal {
+export function openJournal(path: string, write: WriteFn = (fd, b, o, l) => writeSync(fd, b, o, l)): Journal {
   const state = emptyState();
   if (existsSync(path)) {
     const bytes = readFileSync(path);
@@ -86,7 +102,7 @@ export function openJournal(path: string): Journal {
     state,
     append(...entries) {
       if (entries.length === 0) return;
-      writeSync(fd, entries.map((e) => `${JSON.stringify(e)}\n`).join(""));
+      writeAll(fd, Buffer.from(entries.map((e) => `${JSON.stringify(e)}\n`).join(""), "utf8"), write, path);
       fsyncSync(fd);
       for (const e of entries) apply(state, e);
     },
@@ -96,12 +112,25 @@ export function openJournal(path: string): Journal {
 
 // --- internal ---
 
+/** write(2) may write fewer bytes than asked (a full disk, a signal, a network filesystem): loop. */
+function writeAll(fd: number, bytes: Uint8Array, write: WriteFn, path: string): void {
+  let off = 0;
+  while (off < bytes.length) {
+    const n = write(fd, bytes, off, bytes.length - off);
+    if (!(n > 0)) {
+      throw new AirbackupError("IO", `cannot write the restore journal ${path}: no progress (wrote ${n} bytes)`);
+    }
+    off += n;
+  }
+}
+
 function emptyState(): JournalState {
   return {
     tables: new Map(),
     fields: new Map(),
     records: new Map(),
     pending: new Map(),
+    lastCreated: new Map(),
     skipped: [],
     failed: [],
     linksDone: new Map(),
@@ -124,13 +153,15 @@ function apply(s: JournalState, e: JournalEntry): void {
       s.fields.set(e.old, { id: e.new, ...(e.inverse ? { inverse: e.inverse } : {}) });
       return;
     case "pending":
-      s.pending.set(e.table, { at: e.at, items: e.items });
+      s.pending.set(e.table, { at: e.at, ...(e.after ? { after: e.after } : {}), items: e.items });
       return;
     case "created": {
       const map = s.records.get(e.table) ?? new Map<string, string>();
       for (const [old, id] of e.pairs) map.set(old, id);
       s.records.set(e.table, map);
       s.pending.delete(e.table);
+      const last = s.lastCreated.get(e.table);
+      if (e.last && (!last || Date.parse(e.last) > Date.parse(last))) s.lastCreated.set(e.table, e.last);
       return;
     }
     case "skipped":

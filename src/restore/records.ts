@@ -7,6 +7,7 @@ import type { AirbackupError } from "../errors.ts";
 import { throwIfInterrupted } from "../shutdown.ts";
 import { contentHash, writeFields } from "./cells.ts";
 import { isRefusal, type RestoreContext, refusalReason, type TableRun } from "./context.ts";
+import type { PendingCreate } from "./journal.ts";
 import { reconcile } from "./reconcile.ts";
 
 interface Item {
@@ -40,11 +41,7 @@ export async function restoreRecords(ctx: RestoreContext, table: TableRun, total
 // --- internal ---
 
 /** Resume: a create sent by an earlier run whose answer was never recorded. */
-async function settle(
-  ctx: RestoreContext,
-  table: TableRun,
-  pending: { at: string; items: { old: string; hash: string }[] },
-): Promise<void> {
+async function settle(ctx: RestoreContext, table: TableRun, pending: PendingCreate): Promise<void> {
   const matched = await reconcile(ctx, table, pending);
   ctx.journal.append({ t: "created", table: table.oldId, pairs: [...matched] });
 }
@@ -115,8 +112,10 @@ async function isolateFields(ctx: RestoreContext, table: TableRun, item: Item, f
 async function trySend(ctx: RestoreContext, table: TableRun, items: Item[]): Promise<AirbackupError | undefined> {
   for (let attempt = 0; items.length > 0; attempt++) {
     throwIfInterrupted(ctx.signal);
-    const pending = {
+    const after = ctx.journal.state.lastCreated.get(table.oldId);
+    const pending: PendingCreate = {
       at: new Date().toISOString(),
+      ...(after ? { after } : {}),
       items: items.map((i) => ({ old: i.old, hash: contentHash(i.fields, table.fields) })),
     };
     ctx.journal.append({ t: "pending", table: table.oldId, ...pending });
@@ -132,6 +131,7 @@ async function trySend(ctx: RestoreContext, table: TableRun, items: Item[]): Pro
         t: "created",
         table: table.oldId,
         pairs: items.map((item, i) => [item.old, created[i]!.id]),
+        ...newest(created.map((r) => r.createdTime)),
       });
       return undefined;
     } catch (error) {
@@ -143,6 +143,12 @@ async function trySend(ctx: RestoreContext, table: TableRun, items: Item[]): Pro
     }
   }
   return undefined;
+}
+
+/** Airtable's createdTime of the newest record of an answer, for the journal's `created` entry. */
+function newest(times: string[]): { last?: string } {
+  const valid = times.filter((t) => typeof t === "string" && t !== "");
+  return valid.length === 0 ? {} : { last: valid.reduce((a, b) => (Date.parse(b) > Date.parse(a) ? b : a)) };
 }
 
 /** The field (target id) a refusal message names, by name or id; the longest name wins. */

@@ -12,6 +12,7 @@ import type { WritableField } from "./cells.ts";
 import type { RestoreContext, RestoreEvent, TableRun } from "./context.ts";
 import { type Journal, journalPath, openJournal } from "./journal.ts";
 import { type LinkField, restoreLinks } from "./links.ts";
+import { acquireLock, lockPath, type RestoreLock } from "./lock.ts";
 import { isFirstPassField, planRestore, type RestorePlan } from "./plan.ts";
 import { restoreRecords } from "./records.ts";
 import { buildTableReports, type RestoreReport } from "./report.ts";
@@ -85,6 +86,9 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreReport
 
     let baseId = existingBase;
     let journal: Journal;
+    let lock: RestoreLock | undefined;
+    const lockFor = (id: string) =>
+      acquireLock(lockPath(journalPath(options.archive, id)), (message) => onEvent({ type: "step", message }));
     const ctxFor = (id: string, j: Journal): RestoreContext => ({
       client,
       baseId: id,
@@ -95,8 +99,20 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreReport
       onEvent,
     });
     if (baseId) {
-      journal = openJournal(journalPath(options.archive, baseId));
-      await refuseTablesWithRecords(ctxFor(baseId, journal), plan, options.append === true);
+      lock = lockFor(baseId);
+      try {
+        journal = openJournal(journalPath(options.archive, baseId));
+      } catch (error) {
+        lock.release();
+        throw error;
+      }
+      try {
+        await refuseTablesWithRecords(ctxFor(baseId, journal), plan, options.append === true);
+      } catch (error) {
+        journal.close();
+        lock.release();
+        throw error;
+      }
     } else {
       const first = plan.tables.find((t) => t.action === "create");
       if (!first) throw new AirbackupError("USAGE", "nothing to restore: the archive has no tables");
@@ -113,7 +129,13 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreReport
         type: "step",
         message: `created base ${baseId}; to resume an interrupted restore, run again with --base ${baseId}`,
       });
-      journal = openJournal(journalPath(options.archive, baseId));
+      lock = lockFor(baseId);
+      try {
+        journal = openJournal(journalPath(options.archive, baseId));
+      } catch (error) {
+        lock.release();
+        throw error;
+      }
       recordTable(ctxFor(baseId, journal), first, created.tables[0]!);
     }
     try {
@@ -136,6 +158,7 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreReport
       return report(baseId, journal, ids.tables, existingBase === null);
     } finally {
       journal.close();
+      lock.release();
     }
   } finally {
     await source.close();

@@ -68,6 +68,22 @@ describe("faults", () => {
     expect(sim.base(BASE_ID).tables[0]!.records.length).toBe(25);
   });
 
+  test("a create answered 503 with a proxy's HTML page (not Airtable's RETRIABLE_ERROR) is ambiguous, not resent", async () => {
+    await using sim = await startAirtableSim({ bases: [tinyBase()] });
+    sim.onResponse((info) =>
+      info.route === "createRecords"
+        ? new Response("<html><body><h1>503 Service Unavailable</h1></body></html>", {
+            status: 503,
+            headers: { "Content-Type": "text/html" },
+          })
+        : undefined,
+    );
+    const error = await rejection(createRecords(simClient(sim), BASE_ID, TABLE_ID, newRecords(1)));
+    expect(error).toBeInstanceOf(AmbiguousWriteError);
+    expect(sim.counters.requests.createRecords).toBe(1);
+    expect(sim.base(BASE_ID).tables[0]!.records.length).toBe(24); // it was written once, never resent
+  });
+
   test("an update (PATCH, idempotent) is retried through dropped connections", async () => {
     await using sim = await startAirtableSim({ bases: [tinyBase()] });
     let dropped = 0;

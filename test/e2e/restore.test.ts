@@ -2,8 +2,9 @@
 // empty base; values, links (compared by primary values) and file bytes must come back. Also: refused
 // values are isolated, --dry-run writes nothing, and interrupted or ambiguous writes never duplicate.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { noiseBytes } from "../support/airtable-sim/assets.ts";
 import {
@@ -137,6 +138,7 @@ describe("airbackup restore", () => {
     });
     const journal = await readFile(`${archive}.restore-${EMPTY[3]}.journal.jsonl`, "utf8");
     expect(journal.trim().split("\n").at(-1)).toContain('"t":"done"');
+    expect(existsSync(`${archive}.restore-${EMPTY[3]}.journal.jsonl.lock`)).toBe(false); // removed at the end
   }, 120_000);
 
   test("a damaged archive is refused before anything is written", async () => {
@@ -150,6 +152,24 @@ describe("airbackup restore", () => {
     expect(run.stderr).toContain("damaged.zip");
     expect(sim.counters.writes).toBe(writes);
     expect(sim.base(EMPTY[4]!).tables).toEqual([]);
+  });
+
+  test("a second restore into a base while another runs exits 1 with one line and writes nothing", async () => {
+    const lock = `${archive}.restore-${EMPTY[4]}.journal.jsonl.lock`;
+    // A live process of this host (the test runner) holds the lock.
+    await Bun.write(lock, JSON.stringify({ pid: process.pid, host: hostname(), startedAt: new Date().toISOString() }));
+    const writes = sim.counters.writes;
+    try {
+      const run = await runCli(["restore", archive, "--base", EMPTY[4]!], { env });
+      expect(run.code).toBe(1);
+      const lines = run.stderr.trim().split("\n");
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain("another restore into this base is running");
+      expect(sim.counters.writes).toBe(writes);
+      expect(existsSync(lock)).toBe(true); // not ours to remove
+    } finally {
+      await rm(lock, { force: true });
+    }
   });
 
   test("a table of the target that holds records is refused without --append; s3 staging is a usage error", async () => {

@@ -6,7 +6,7 @@ import { createFaultInjector, type FaultInjector } from "./faults.ts";
 import { idFactory } from "./ids.ts";
 import { type Base, loadBase, registerUser, type SimState } from "./model.ts";
 import { createRateLimiter, type RateLimiter } from "./rate-limiter.ts";
-import type { SimCounters, SimOptions, SimRequestHook, TokenGrant } from "./types.ts";
+import type { SimCounters, SimOptions, SimRequestHook, SimResponseHook, TokenGrant } from "./types.ts";
 import { createUrlSigner, type UrlSigner } from "./urls.ts";
 
 export const ALL_SCOPES = [
@@ -36,6 +36,7 @@ export interface SimCore {
   signer: UrlSigner;
   iterators: Map<string, Iterator>;
   hooks: SimRequestHook[];
+  responseHooks: SimResponseHook[];
   pathCounts: Map<string, number>;
   seen: number; // requests of any kind so far
 }
@@ -74,6 +75,7 @@ export function createCore(options: SimOptions): SimCore {
     signer: createUrlSigner(resolved.attachmentUrlTtlMs),
     iterators: new Map(),
     hooks: [],
+    responseHooks: [],
     pathCounts: new Map(),
     seen: 0,
   };

@@ -34,6 +34,7 @@ export async function startAirtableSim(options: SimOptions): Promise<AirtableSim
     expireAttachmentUrls: () => core.signer.expireAll(),
     setFaults: (f) => core.faults.set(f),
     onRequest: (hook) => void core.hooks.push(hook),
+    onResponse: (hook) => void core.responseHooks.push(hook),
     renameField(baseId, tableIdOrName, fieldIdOrName, newName) {
       const base = core.state.bases.get(baseId);
       const table = base && findTable(base, tableIdOrName);
@@ -59,8 +60,9 @@ async function handle(core: SimCore, host: Host, req: Request): Promise<Response
   const key = `${req.method} ${url.pathname}`;
   const n = (core.pathCounts.get(key) ?? 0) + 1;
   core.pathCounts.set(key, n);
+  const info = { method: req.method, path: url.pathname, n, total: ++core.seen, route };
   for (const hook of core.hooks) {
-    const answer = await hook({ method: req.method, path: url.pathname, n, total: ++core.seen, route });
+    const answer = await hook(info);
     if (answer instanceof Response) return answer;
   }
 
@@ -94,8 +96,9 @@ async function handle(core: SimCore, host: Host, req: Request): Promise<Response
     const fault = route.fault ? core.faults.draw(route.fault) : undefined;
     if (fault?.kind === "error") return serverError(fault.status);
     const ctx = { core, req, url, params: match.params, userId: grant.userId, grant, wrote: false };
-    const response = await route.handler(ctx, base!).catch(errorResponse);
+    let response = await route.handler(ctx, base!).catch(errorResponse);
     if (ctx.wrote) core.counters.writes++;
+    for (const hook of core.responseHooks) response = hook(info, response) ?? response;
     return fault?.kind === "drop" ? droppedConnection() : response;
   } catch (error) {
     return errorResponse(error);

@@ -164,6 +164,13 @@ export interface SimRequestInfo {
 // biome-ignore lint/suspicious/noConfusingVoidType: most hooks are plain side-effect callbacks that return nothing
 export type SimRequestHook = (req: SimRequestInfo) => void | Response | Promise<void | Response>;
 
+/**
+ * Runs after an API route's handler did its work (the write happened) and before the answer goes out; may
+ * return a Response to send instead: e.g. a proxy's 503 page over a create that went through.
+ */
+// biome-ignore lint/suspicious/noConfusingVoidType: most hooks only replace some answers
+export type SimResponseHook = (req: SimRequestInfo, response: Response) => void | Response;
+
 export interface AirtableSim {
   url: string; // base URL for AIRTABLE_API_URL, e.g. http://127.0.0.1:41234
   contentUrl: string; // base URL for AIRTABLE_CONTENT_URL (a second server)
@@ -175,6 +182,8 @@ export interface AirtableSim {
   setFaults(f: SimOptions["faults"]): void;
   /** schedule a one-off: e.g. fail the Nth list request of a table with iterator-expired, or rename a field after N requests */
   onRequest(hook: SimRequestHook): void;
+  /** Replace the answer to a request after its handler ran (the write happened); see SimResponseHook. */
+  onResponse(hook: SimResponseHook): void;
   /** Rename a field behind the client's back (as a user would in the UI); no request is counted. */
   renameField(baseId: string, tableIdOrName: string, fieldIdOrName: string, newName: string): void;
   stop(): Promise<void>;

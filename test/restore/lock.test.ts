@@ -1,0 +1,68 @@
+// Two restores into one base at once: the second refuses with one line (exit 1); the lock goes at the
+// end; a lock left by a dead process of this host is taken over with a notice.
+import { afterEach, beforeEach, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { hostname, tmpdir } from "node:os";
+import { join } from "node:path";
+import { AirbackupError, exitCodeFor, formatError } from "../../src/errors.ts";
+import { acquireLock, lockPath } from "../../src/restore/lock.ts";
+
+let dir: string;
+let path: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "airbackup-lock-"));
+  path = lockPath(join(dir, "a.zip.restore-appX.journal.jsonl"));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+test("a second restore while the first holds the lock exits 1 with one line", () => {
+  const first = acquireLock(path, () => {});
+  const owner = JSON.parse(readFileSync(path, "utf8"));
+  expect(owner).toMatchObject({ pid: process.pid, host: hostname() });
+  expect(typeof owner.startedAt).toBe("string");
+  let error: unknown;
+  try {
+    acquireLock(path, () => {});
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(AirbackupError);
+  expect(exitCodeFor(error)).toBe(1);
+  const text = formatError(error);
+  expect(text.split("\n")).toHaveLength(1);
+  expect(text).toContain(`process ${process.pid}`);
+  first.release();
+});
+
+test("the lock is removed at the end, and can be taken again", () => {
+  const lock = acquireLock(path, () => {});
+  expect(existsSync(path)).toBe(true);
+  lock.release();
+  expect(existsSync(path)).toBe(false);
+  acquireLock(path, () => {}).release();
+});
+
+test("a lock of a dead pid on this host is taken over with a notice", () => {
+  writeFileSync(path, JSON.stringify({ pid: 999_999_999, host: hostname(), startedAt: "2024-01-01T00:00:00.000Z" }));
+  const notices: string[] = [];
+  const lock = acquireLock(path, (m) => notices.push(m), { isAlive: () => false });
+  expect(notices).toHaveLength(1);
+  expect(notices[0]).toContain("process 999999999");
+  expect(JSON.parse(readFileSync(path, "utf8")).pid).toBe(process.pid);
+  lock.release();
+});
+
+test("a lock of another host, or of a live pid, is never taken over", () => {
+  writeFileSync(path, JSON.stringify({ pid: 12345, host: "other-host", startedAt: "2024-01-01T00:00:00.000Z" }));
+  expect(() => acquireLock(path, () => {}, { isAlive: () => false })).toThrow(/other-host/);
+  writeFileSync(path, JSON.stringify({ pid: 12345, host: hostname(), startedAt: "2024-01-01T00:00:00.000Z" }));
+  expect(() => acquireLock(path, () => {}, { isAlive: () => true })).toThrow(/process 12345/);
+  expect(JSON.parse(readFileSync(path, "utf8")).pid).toBe(12345); // untouched
+});
+
+test("release leaves a lock that is no longer ours alone", () => {
+  const lock = acquireLock(path, () => {});
+  writeFileSync(path, JSON.stringify({ pid: 1, host: "someone-else", startedAt: "x" }));
+  lock.release();
+  expect(existsSync(path)).toBe(true);
+});
