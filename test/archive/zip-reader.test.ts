@@ -14,6 +14,7 @@ import {
   localFileHeader,
 } from "../../src/archive/zip-records.ts";
 import { AirbackupError } from "../../src/errors.ts";
+import { requireTool, skipWithout } from "../support/tools.ts";
 import { sha256Hex } from "../support/zip-oracles.ts";
 import { tempDir, writeZip } from "./helpers.ts";
 
@@ -83,7 +84,9 @@ function rawZip(o: { name: string; data: Uint8Array; method: 0 | 8; size: number
 const text = JSON.stringify({ records: Array.from({ length: 500 }, (_, i) => ({ id: i, name: `row ${i}` })) });
 
 describe("reads what other tools write", () => {
-  test("Info-ZIP zip -6 and Python's zipfile (forced zip64)", async () => {
+  test.skipIf(skipWithout("zip", "python3"))("Info-ZIP zip -6 and Python's zipfile (forced zip64)", async () => {
+    requireTool("zip");
+    requireTool("python3");
     using dir = tempDir();
     writeFileSync(dir.file("data.json"), text);
     writeFileSync(dir.file("empty"), "");

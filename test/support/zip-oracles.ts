@@ -1,7 +1,8 @@
 // Zip readers we did not write: yauzl, Info-ZIP `unzip`, Python's zipfile, libarchive's bsdtar and 7-Zip.
-// A missing tool fails the test (CI installs them all): archives must be checked by independent readers.
+// A missing tool throws (see tools.ts: tests that need one are skipped locally, fail under CI=true).
 import { createHash } from "node:crypto";
 import yauzl from "yauzl";
+import { requireTool, type Tool } from "./tools.ts";
 
 /** name -> sha256 (hex) of the entry's bytes. */
 export type Listing = Map<string, string>;
@@ -70,6 +71,7 @@ export function listWithBsdtar(path: string): string[] {
 
 /** bsdtar -xOf: one entry's bytes, as sha256. */
 export function hashWithBsdtar(path: string, name: string): string {
+  requireTool("bsdtar");
   const result = Bun.spawnSync(["bsdtar", "-xOf", path, name], { stdout: "pipe", stderr: "pipe" });
   if (result.exitCode !== 0) throw new Error(`bsdtar -xOf ${name} failed: ${result.stderr.toString()}`);
   return createHash("sha256").update(result.stdout).digest("hex");
@@ -77,6 +79,7 @@ export function hashWithBsdtar(path: string, name: string): string {
 
 /** bsdtar reading the zip from a pipe (no seeking: it must trust local headers and descriptors): sha256 of all entries' bytes in order. */
 export function hashStreamWithBsdtar(path: string): string {
+  requireTool("bsdtar");
   const result = Bun.spawnSync(["sh", "-c", 'cat "$1" | bsdtar -xOf -', "sh", path], {
     stdout: "pipe",
     stderr: "pipe",
@@ -115,13 +118,9 @@ export function sha256Hex(data: Uint8Array | string): string {
 
 // --- internal ---
 
-function run(command: string[], tool: string): string {
-  let result: Bun.SyncSubprocess<"pipe", "pipe">;
-  try {
-    result = Bun.spawnSync(command, { stdout: "pipe", stderr: "pipe" });
-  } catch (error) {
-    throw new Error(`${tool} is not installed (the zip tests need it; CI installs it): ${(error as Error).message}`);
-  }
+function run(command: string[], tool: Tool): string {
+  requireTool(tool);
+  const result = Bun.spawnSync(command, { stdout: "pipe", stderr: "pipe" });
   const out = result.stdout.toString() + result.stderr.toString();
   if (result.exitCode !== 0) throw new Error(`${command.join(" ")} exited ${result.exitCode}:\n${out.slice(0, 4000)}`);
   return out;
