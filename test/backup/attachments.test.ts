@@ -1,7 +1,7 @@
 // The attachment fetcher against a real local server: a body that stalls is abandoned and fetched again;
 // one that always stalls becomes a warning, never a hang.
 import { describe, expect, test } from "bun:test";
-import { mkdtemp, readFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createAirtableClient } from "../../src/airtable/client.ts";
@@ -77,4 +77,15 @@ describe("attachment downloads", () => {
       server.stop();
     }
   }, 20_000);
+
+  test("a file:// attachment URL becomes a warning, never local bytes in the archive", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "airbackup-file-url-"));
+    await writeFile(join(dir, "secret"), "local secret");
+    const { stored, warnings, fetcher } = await fetchOne(`file://${join(dir, "secret")}`);
+    expect(stored).toEqual([]);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain("file.txt");
+    expect(warnings[0]).toContain("refused");
+    expect(fetcher.stats.failed).toBe(1);
+  });
 });
