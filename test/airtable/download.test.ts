@@ -114,7 +114,10 @@ describe("download", () => {
         const path = new URL(req.url).pathname;
         if (path === "/to-file") return Response.redirect(`file://${join(dir, "secret")}`, 302);
         if (path === "/hop") return Response.redirect("/file", 301);
-        if (path === "/loop") return (loops++, Response.redirect("/loop", 302));
+        if (path === "/loop") {
+          loops++;
+          return Response.redirect("/loop", 302);
+        }
         return new Response("file");
       },
     });
