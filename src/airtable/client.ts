@@ -151,24 +151,48 @@ export function createAirtableClient(options: AirtableClientOptions): AirtableCl
     }
   }
 
+  // Only https (and http where the configured Airtable URLs are http, as in tests): Bun's fetch would
+  // also open file:// and s3:// URLs. Redirects are followed here, each hop checked the same way.
+  const allowedSchemes = new Set([
+    "https:",
+    ...([apiUrl, contentUrl].some((u) => u.startsWith("http:")) ? ["http:"] : []),
+  ]);
+
   async function download(url: string, opts: { signal?: AbortSignal } = {}): Promise<Response> {
     const signal = anySignal(options.signal, opts.signal);
     const host = safeHost(url);
     try {
       return await withRetry(
         async () => {
-          const { status, response } = await send(
-            url,
-            { headers: { "User-Agent": options.userAgent } },
-            signal,
-            false,
-            async (r) => r,
-          );
-          if (status >= 200 && status < 300) return response;
-          await response.body?.cancel();
-          if ([401, 403, 404, 410].includes(status)) throw new AttachmentUrlExpiredError(status);
-          if (status >= 500 || status === 429) throw new Transient(`HTTP ${status}`, true, undefined);
-          throw new AirbackupError("AIRTABLE_UNAVAILABLE", `attachment download from ${host} failed (HTTP ${status})`);
+          let target = checkedDownloadUrl(url, allowedSchemes, host);
+          for (let hop = 0; ; hop++) {
+            const { status, response } = await send(
+              target.href,
+              { headers: { "User-Agent": options.userAgent }, redirect: "manual" },
+              signal,
+              false,
+              async (r) => r,
+            );
+            if (status >= 200 && status < 300) return response;
+            await response.body?.cancel();
+            const location = response.headers.get("location");
+            if (status >= 300 && status < 400 && location !== null) {
+              if (hop >= MAX_REDIRECTS) {
+                throw new AirbackupError(
+                  "AIRTABLE_INVALID",
+                  `attachment download from ${host} refused: more than ${MAX_REDIRECTS} redirects`,
+                );
+              }
+              target = checkedDownloadUrl(resolveUrl(location, target), allowedSchemes, host);
+              continue;
+            }
+            if ([401, 403, 404, 410].includes(status)) throw new AttachmentUrlExpiredError(status);
+            if (status >= 500 || status === 429) throw new Transient(`HTTP ${status}`, true, undefined);
+            throw new AirbackupError(
+              "AIRTABLE_UNAVAILABLE",
+              `attachment download from ${host} failed (HTTP ${status})`,
+            );
+          }
         },
         {
           ...retry,
@@ -275,6 +299,36 @@ function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal | undef
 function retryAfter(response: Response): number | undefined {
   const seconds = Number(response.headers.get("retry-after"));
   return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds * 1000, 60_000) : undefined;
+}
+
+/** Redirect hops followed for one attachment download. */
+const MAX_REDIRECTS = 5;
+
+/** The URL to fetch, or an AirbackupError if its scheme is not allowed (never fetched, never retried). */
+function checkedDownloadUrl(url: string | URL | undefined, allowed: Set<string>, host: string): URL {
+  let parsed: URL | undefined;
+  try {
+    parsed = url instanceof URL ? url : url === undefined ? undefined : new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === undefined || !allowed.has(parsed.protocol)) {
+    const scheme = parsed ? parsed.protocol.replace(/:$/, "") : "an invalid URL";
+    throw new AirbackupError(
+      "AIRTABLE_INVALID",
+      `attachment download from ${host} refused: ${parsed ? `a ${scheme}: URL` : scheme} (only ${[...allowed].map((s) => s.replace(/:$/, "")).join("/")} is fetched)`,
+      { hint: "attachment URLs come from Airtable; check AIRTABLE_API_URL and the network path to Airtable" },
+    );
+  }
+  return parsed;
+}
+
+function resolveUrl(location: string, base: URL): URL | undefined {
+  try {
+    return new URL(location, base);
+  } catch {
+    return undefined;
+  }
 }
 
 function safeHost(url: string): string {

@@ -1,6 +1,6 @@
 // Downloads attachment files as soon as the page naming them arrives: bounded concurrency, outside the
 // API's rate limit, hashed (sha256) while streamed to a temp file, each attachment id fetched once.
-import { open, rm } from "node:fs/promises";
+import { type FileHandle, open, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { AirtableClient } from "../airtable/client.ts";
 import { AttachmentUrlExpiredError } from "../airtable/errors.ts";
@@ -86,6 +86,8 @@ export function createAttachmentFetcher(options: AttachmentFetcherOptions): Atta
       } catch (error) {
         await rm(path, { force: true });
         if (options.signal.aborted) throw options.signal.reason ?? error;
+        // A full disk or a broken file system is not a missing attachment: the base fails.
+        if (error instanceof AirbackupError && error.code === "IO") throw error;
         if (!(error instanceof AirbackupError) && streamRetries < STREAM_RETRIES) {
           // The connection dropped while the body was streaming: the client only retries up to the headers.
           streamRetries++;
@@ -171,7 +173,13 @@ async function fetchToFile(
   const idle = new AbortController();
   const response = await client.download(url, { signal: AbortSignal.any([signal, idle.signal]) });
   const hasher = new Bun.CryptoHasher("sha256");
-  const file = await open(path, "w", 0o600);
+  let file: FileHandle;
+  try {
+    file = await open(path, "w", 0o600);
+  } catch (error) {
+    await response.body?.cancel();
+    throw localIoError(error, path);
+  }
   let size = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const arm = () => {
@@ -187,7 +195,9 @@ async function fetchToFile(
       for await (const chunk of response.body) {
         arm();
         hasher.update(chunk);
-        await file.write(chunk);
+        await file.write(chunk).catch((error: unknown) => {
+          throw localIoError(error, path);
+        });
         size += chunk.byteLength;
         onBytes?.(chunk.byteLength);
       }
@@ -196,9 +206,31 @@ async function fetchToFile(
     throw idle.signal.aborted && !signal.aborted ? idle.signal.reason : error;
   } finally {
     clearTimeout(timer);
-    await file.close();
+    await file.close().catch((error: unknown) => {
+      throw localIoError(error, path);
+    });
   }
   return { sha256: hasher.digest("hex"), size };
+}
+
+/** A failure of the local file system while saving a download (ENOSPC, EIO, EMFILE...): fatal, never retried. */
+function localIoError(error: unknown, path: string): AirbackupError {
+  if (error instanceof AirbackupError) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  return new AirbackupError(
+    "IO",
+    `could not save a downloaded attachment to ${path}: ${typeof code === "string" && !message.includes(code) ? `${code} ` : ""}${message}`,
+    {
+      hint:
+        code === "ENOSPC" || code === "EDQUOT"
+          ? "the disk holding the output directory is full; free space and run the backup again"
+          : code === "EMFILE" || code === "ENFILE"
+            ? "too many open files; raise the limit (ulimit -n) or lower the download concurrency"
+            : "check the output directory's file system and run the backup again",
+      cause: error,
+    },
+  );
 }
 
 async function freshAttachment(

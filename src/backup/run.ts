@@ -2,6 +2,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { type AirtableRetryInfo, createAirtableClient } from "../airtable/client.ts";
+import { checkAirtableId } from "../airtable/ids.ts";
 import { createRateLimiter } from "../airtable/rate-limiter.ts";
 import { getBaseSchema, listComments } from "../airtable/read.ts";
 import { type AirtableRecord, isAttachmentList } from "../airtable/schemas.ts";
@@ -125,7 +126,10 @@ async function backupBase(
   const stop = new AbortController();
   const signal = AbortSignal.any([options.signal, stop.signal]);
   try {
+    // Base ids from the list of bases and table ids from the schema become file and entry names.
+    checkAirtableId("base", target.id, "Airtable's list of bases");
     const plan = await planBase(client, target, name);
+    if (plan.schema) for (const table of plan.tables) checkAirtableId("table", table.id, `the schema of ${plan.id}`);
     report.baseName = plan.name;
     plan.warnings.forEach(warn);
     options.onEvent?.({ type: "base-start", baseId: plan.id, baseName: plan.name, tables: plan.tables.length });

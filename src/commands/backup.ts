@@ -3,6 +3,7 @@
 import { mkdir } from "node:fs/promises";
 import { defineCommand } from "citty";
 import pkg from "../../package.json" with { type: "json" };
+import { idExample, isAirtableId } from "../airtable/ids.ts";
 import type { BaseTarget } from "../backup/discover.ts";
 import { type BackupEvent, type BaseReport, runBackup } from "../backup/run.ts";
 import { loadConfig, resolveAirtable } from "../config/load.ts";
@@ -102,8 +103,8 @@ function resolveTargets(
 ): BaseTarget[] | undefined {
   if (tables.length > 0 && bases.length !== 1) throw new AirbackupError("USAGE", "--table needs exactly one --base");
   for (const id of bases) {
-    if (!/^app[A-Za-z0-9]{14}$/.test(id))
-      throw new AirbackupError("USAGE", `--base ${id}: expected a base id like appXXXXXXXXXXXXXX`);
+    if (!isAirtableId("base", id))
+      throw new AirbackupError("USAGE", `--base ${id}: expected a base id like ${idExample("base")}`);
   }
   if (bases.length === 0) return configured;
   return bases.map((id) => ({ id, tables: tables.length > 0 ? tables : configured?.find((b) => b.id === id)?.tables }));

@@ -2,6 +2,7 @@
 // into a base. The report goes to stderr (or as JSON on stdout with --json); exit 3 when anything was skipped.
 import { defineCommand } from "citty";
 import pkg from "../../package.json" with { type: "json" };
+import { idExample, isAirtableId } from "../airtable/ids.ts";
 import { loadConfig, resolveAirtable } from "../config/load.ts";
 import { AirbackupError, EXIT } from "../errors.ts";
 import { configureLog } from "../log.ts";
@@ -44,8 +45,8 @@ export default defineCommand({
       throw new AirbackupError("USAGE", `--attachments ${mode}: expected auto, upload, s3 or skip`);
     if (Boolean(args.base) === Boolean(args.workspace))
       throw new AirbackupError("USAGE", "give exactly one of --base APP or --workspace WSP");
-    if (args.base && !/^app[A-Za-z0-9]{14}$/.test(args.base))
-      throw new AirbackupError("USAGE", `--base ${args.base}: expected a base id like appXXXXXXXXXXXXXX`);
+    if (args.base && !isAirtableId("base", args.base))
+      throw new AirbackupError("USAGE", `--base ${args.base}: expected a base id like ${idExample("base")}`);
     if (args.workspace && !/^wsp[A-Za-z0-9]{8,}$/.test(args.workspace))
       throw new AirbackupError(
         "USAGE",

@@ -1,7 +1,8 @@
 // The config file's one schema (valibot); defaults live here and the Config type is inferred from it.
 import * as v from "valibot";
+import { ID_PATTERN, idExample } from "../airtable/ids.ts";
 
-const baseId = v.pipe(v.string(), v.regex(/^app[A-Za-z0-9]{14}$/, "an Airtable base id like appXXXXXXXXXXXXXX"));
+const baseId = v.pipe(v.string(), v.regex(ID_PATTERN.base, `an Airtable base id like ${idExample("base")}`));
 const count = v.pipe(v.number(), v.integer(), v.minValue(0));
 
 export const KeepSchema = v.strictObject({

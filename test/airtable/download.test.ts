@@ -1,9 +1,13 @@
 // Attachment downloads: outside the rate limit and the call count, no token sent, expired URLs reported.
 import { describe, expect, test } from "bun:test";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createAirtableClient } from "../../src/airtable/client.ts";
 import { AttachmentUrlExpiredError } from "../../src/airtable/errors.ts";
 import { getRecord } from "../../src/airtable/read.ts";
 import { isAttachmentList } from "../../src/airtable/schemas.ts";
+import { AirbackupError } from "../../src/errors.ts";
 import { startAirtableSim } from "../support/airtable-sim/index.ts";
 import { BASE_ID, FILE_BYTES, fakeId, rejection, simClient, TABLE_ID, tinyBase } from "./sim-client.ts";
 
@@ -63,8 +67,68 @@ describe("download", () => {
         return new Response("file");
       },
     });
-    const client = createAirtableClient({ token: "patTEST.secret", userAgent: "airbackup/9.9.9" });
+    const client = createAirtableClient({
+      token: "patTEST.secret",
+      apiUrl: "http://127.0.0.1:9", // http downloads are allowed only where the API itself is http
+      userAgent: "airbackup/9.9.9",
+    });
     expect(await (await client.download(`http://127.0.0.1:${server.port}/v3/u/file`)).text()).toBe("file");
     expect(headers).toEqual([{ authorization: null, userAgent: "airbackup/9.9.9" }]);
+  });
+
+  test("a file:// attachment URL is refused, never read from the local disk", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "airbackup-file-url-"));
+    await writeFile(join(dir, "secret"), "local secret");
+    const client = createAirtableClient({ token: "patT.x", apiUrl: "http://127.0.0.1:9", userAgent: "test" });
+    for (const url of [`file://${join(dir, "secret")}`, "file:///etc/hostname", "s3://bucket/key"]) {
+      const error = await rejection(client.download(url));
+      expect(error).toBeInstanceOf(AirbackupError);
+      expect((error as Error).message).toContain("refused");
+    }
+  });
+
+  test("an http:// attachment URL is refused when the configured Airtable URLs are https", async () => {
+    let requests = 0;
+    using server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: () => {
+        requests++;
+        return new Response("file");
+      },
+    });
+    const client = createAirtableClient({ token: "patT.x", userAgent: "test" });
+    const error = await rejection(client.download(`http://127.0.0.1:${server.port}/file`));
+    expect((error as Error).message).toContain("refused");
+    expect(requests).toBe(0);
+  });
+
+  test("a redirect to a file:// URL is refused; redirects between allowed URLs are followed, bounded", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "airbackup-file-url-"));
+    await writeFile(join(dir, "secret"), "local secret");
+    let loops = 0;
+    using server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch(req) {
+        const path = new URL(req.url).pathname;
+        if (path === "/to-file") return Response.redirect(`file://${join(dir, "secret")}`, 302);
+        if (path === "/hop") return Response.redirect("/file", 301);
+        if (path === "/loop") {
+          loops++;
+          return Response.redirect("/loop", 302);
+        }
+        return new Response("file");
+      },
+    });
+    const client = createAirtableClient({ token: "patT.x", apiUrl: "http://127.0.0.1:9", userAgent: "test" });
+    const base = `http://127.0.0.1:${server.port}`;
+    const error = await rejection(client.download(`${base}/to-file`));
+    expect(error).toBeInstanceOf(AirbackupError);
+    expect((error as Error).message).toContain("refused");
+    expect((error as Error).message).not.toContain("local secret");
+    expect(await (await client.download(`${base}/hop`)).text()).toBe("file");
+    expect(((await rejection(client.download(`${base}/loop`))) as Error).message).toContain("redirects");
+    expect(loops).toBe(6);
   });
 });

@@ -1,11 +1,13 @@
 // The attachment fetcher against a real local server: a body that stalls is abandoned and fetched again;
 // one that always stalls becomes a warning, never a hang.
 import { describe, expect, test } from "bun:test";
-import { mkdtemp, readFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createAirtableClient } from "../../src/airtable/client.ts";
 import { createAttachmentFetcher } from "../../src/backup/attachments.ts";
+import { AirbackupError } from "../../src/errors.ts";
 
 const FILE = new TextEncoder().encode("attachment bytes ".repeat(1000));
 
@@ -24,14 +26,14 @@ function stallingServer(stalls: number) {
   return { url: `http://127.0.0.1:${server.port}/file.txt`, requests: () => requests, stop: () => server.stop(true) };
 }
 
-async function fetchOne(url: string) {
+async function fetchOne(url: string, tmpDir?: string) {
   const stored: { sha256: string; bytes: Uint8Array }[] = [];
   const warnings: string[] = [];
   const client = createAirtableClient({ token: "patT.x", apiUrl: "http://127.0.0.1:9", userAgent: "test" });
   const fetcher = createAttachmentFetcher({
     client,
     baseId: "appAAAAAAAAAAAAAA",
-    tmpDir: await mkdtemp(join(tmpdir(), "airbackup-att-")),
+    tmpDir: tmpDir ?? (await mkdtemp(join(tmpdir(), "airbackup-att-"))),
     concurrency: 2,
     signal: new AbortController().signal,
     idleTimeoutMs: 300,
@@ -77,4 +79,39 @@ describe("attachment downloads", () => {
       server.stop();
     }
   }, 20_000);
+
+  test("a file:// attachment URL becomes a warning, never local bytes in the archive", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "airbackup-file-url-"));
+    await writeFile(join(dir, "secret"), "local secret");
+    const { stored, warnings, fetcher } = await fetchOne(`file://${join(dir, "secret")}`);
+    expect(stored).toEqual([]);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain("file.txt");
+    expect(warnings[0]).toContain("refused");
+    expect(fetcher.stats.failed).toBe(1);
+  });
+
+  // The first download goes to `att-1` in the temp directory: a symlink to /dev/full makes its write fail
+  // with ENOSPC, through the real file handle and the fetcher's real classification.
+  test.skipIf(!existsSync("/dev/full"))(
+    "ENOSPC while saving a download fails the base, not retried and not a warning",
+    async () => {
+      const server = stallingServer(0);
+      try {
+        const dir = await mkdtemp(join(tmpdir(), "airbackup-att-"));
+        await symlink("/dev/full", join(dir, "att-1"));
+        const error = await fetchOne(server.url, dir).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(AirbackupError);
+        expect((error as AirbackupError).code).toBe("IO");
+        expect(String((error as Error).message)).toContain("ENOSPC");
+        expect((error as AirbackupError).hint).toContain("full");
+        expect(server.requests()).toBe(1);
+      } finally {
+        server.stop();
+      }
+    },
+  );
 });
