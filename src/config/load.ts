@@ -70,10 +70,34 @@ function describeIssue(issue: Issue): string {
     return `unknown key "${unknown}"${where}${nearest ? `; did you mean "${nearest}"?` : `; expected one of ${known.join(", ")}`}`;
   }
   const where = keys.length ? formatPath(keys) : "(top level)";
-  const received = issue.input === undefined ? "nothing" : JSON.stringify(issue.input);
+  const received = describeReceived(issue.input, keys);
   const custom = !issue.message.startsWith("Invalid ");
   const expected = custom ? issue.message : describeExpected(issue.expected ?? issue.message);
   return `${where}: expected ${expected}, got ${received}`;
+}
+
+/** Keys whose values are secrets: a message names the key and the expected shape, never the value. */
+const SECRET_KEYS = new Set(["token", "accessKeyId", "secretAccessKey"]);
+
+/** What was found, for a message; a secret (or anything holding one) is described by its type only. */
+function describeReceived(input: unknown, keys: (string | number)[]): string {
+  if (input === undefined) return "nothing";
+  if (keys.some((key) => SECRET_KEYS.has(String(key))) || holdsSecret(input)) return `a value of type ${kindOf(input)}`;
+  return JSON.stringify(input);
+}
+
+function holdsSecret(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(holdsSecret);
+  if (value && typeof value === "object")
+    return Object.entries(value).some(([key, item]) => SECRET_KEYS.has(key) || holdsSecret(item));
+  return false;
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "list";
+  if (typeof value === "object") return "mapping";
+  return typeof value;
 }
 
 function describeExpected(expected: string): string {

@@ -69,6 +69,16 @@ describe("parseConfig", () => {
     expect(messageOf(text)).toStartWith(expected);
   });
 
+  test.each([
+    ["token: 12345", "12345"],
+    ["token: [12345abcdef]", "12345abcdef"],
+    ["token: { pat: 12345abcdef }", "12345abcdef"],
+  ])("an invalid token (%p) is refused without echoing its value", (text, secret) => {
+    const message = messageOf(text);
+    expect(message).toStartWith("airbackup.yaml: token: expected");
+    expect(message).not.toContain(secret);
+  });
+
   test("an unset ${VAR} names the variable and the key", () => {
     expect(messageOf("token: ${NOPE_NOT_SET}")).toBe(
       "airbackup.yaml: token: environment variable NOPE_NOT_SET is not set",
