@@ -35,7 +35,6 @@ export default defineCommand({
       default: true,
       description: "Download attachment files (--no-attachments skips them)",
     },
-    upload: { type: "boolean", default: true, description: "Upload to S3 when configured (--no-upload skips it)" },
   },
   async run({ args, rawArgs }) {
     // Cron wants silence when all is well: without a TTY, only warnings and errors unless --verbose.

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import pkg from "../../package.json" with { type: "json" };
 import { parseConfig, resolveAirtable } from "../../src/config/load.ts";
 import { AirbackupError } from "../../src/errors.ts";
 
@@ -25,25 +26,13 @@ describe("parseConfig", () => {
         "comments: false",
         "output:",
         "  dir: /var/backups/airtable",
-        "  keep: { last: 7, daily: 14, weekly: 8, monthly: 12 }",
-        "s3:",
-        "  endpoint: https://s3.eu-west-1.amazonaws.com",
-        "  region: eu-west-1",
-        "  bucket: my-airtable-backups",
-        "  prefix: airbackup/",
-        "  accessKeyId: ${AWS_ACCESS_KEY_ID}",
-        "  secretAccessKey: ${AWS_SECRET_ACCESS_KEY}",
       ].join("\n"),
       "airbackup.yaml",
-      { AIRTABLE_TOKEN: "patX.y", AWS_ACCESS_KEY_ID: "AKID", AWS_SECRET_ACCESS_KEY: "SECRET" },
+      { AIRTABLE_TOKEN: "patX.y" },
     );
     expect(config.token).toBe("patX.y");
     expect(config.bases).toEqual([{ id: "appAAAAAAAAAAAAAA", tables: ["Contacts", "tblYYYYYYYYYYYYYY"] }]);
-    expect(config.output).toEqual({
-      dir: "/var/backups/airtable",
-      keep: { last: 7, daily: 14, weekly: 8, monthly: 12 },
-    });
-    expect(config.s3?.secretAccessKey).toBe("SECRET");
+    expect(config.output).toEqual({ dir: "/var/backups/airtable" });
     expect(config.downloads).toBe(8);
   });
 
@@ -63,7 +52,7 @@ describe("parseConfig", () => {
       'airbackup.yaml: bases[0].id: expected an Airtable base id like appXXXXXXXXXXXXXX, got "nope"',
     ],
     ["attachments: yes please", 'airbackup.yaml: attachments: expected boolean, got "yes please"'],
-    ["output:\n  keep: { last: -1 }", "airbackup.yaml: output.keep.last: expected a number >= 0, got -1"],
+    ["downloads: -1", "airbackup.yaml: downloads: expected a number >= 0, got -1"],
     ["bases: [", "airbackup.yaml: invalid YAML"],
   ])("%p is refused with a message naming the key", (text, expected) => {
     expect(messageOf(text)).toStartWith(expected);
@@ -77,6 +66,20 @@ describe("parseConfig", () => {
     const message = messageOf(text);
     expect(message).toStartWith("airbackup.yaml: token: expected");
     expect(message).not.toContain(secret);
+  });
+
+  test.each([
+    ["s3:\n  bucket: b\n  secretAccessKey: ${AWS_SECRET_ACCESS_KEY}", "s3"],
+    ["output:\n  dir: ./b\n  keep: { last: 7 }", "output.keep"],
+    ["keep: { last: 7 }", "keep"],
+    ["prune: true", "prune"],
+    ["output:\n  prune: true", "output.prune"],
+  ])("unsupported %p is refused (not silently ignored)", (text, key) => {
+    expect(messageOf(text)).toBe(
+      `airbackup.yaml: ${key}: is not supported yet in airbackup ${pkg.version} (${
+        key.endsWith("s3") ? "S3 upload" : key.endsWith("keep") ? "retention" : "pruning"
+      }); remove it`,
+    );
   });
 
   test("an unset ${VAR} names the variable and the key", () => {
@@ -119,5 +122,6 @@ describe("EXAMPLE_CONFIG (airbackup init)", () => {
       output: { dir: "./backups" },
     });
     expect(config.bases).toBeUndefined();
+    expect(EXAMPLE_CONFIG).not.toMatch(/^\s*#?\s*(s3|keep|prune):/m);
   });
 });
