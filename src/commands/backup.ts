@@ -44,7 +44,8 @@ export default defineCommand({
       verbose: args.verbose,
       json: args.json,
     });
-    const { config } = await loadConfig(args.config);
+    const { config, warnings } = await loadConfig(args.config);
+    for (const warning of warnings) log.warn(warning);
     const airtable = resolveAirtable(config);
     const targets = resolveTargets(config.bases, repeated(rawArgs, "--base", "-b"), repeated(rawArgs, "--table", "-t"));
     const outDir = args.out ?? config.output.dir;

@@ -4,6 +4,7 @@ import pkg from "../../package.json" with { type: "json" };
 import { createAirtableClient } from "../airtable/client.ts";
 import { listBases } from "../airtable/read.ts";
 import { loadConfig, resolveAirtable } from "../config/load.ts";
+import { log } from "../log.ts";
 import { printable } from "../printable.ts";
 import { shutdownSignal } from "../shutdown.ts";
 import { commonArgs } from "./args.ts";
@@ -12,7 +13,8 @@ export default defineCommand({
   meta: { name: "bases", description: "List the bases the token can read (id, name, permission level)" },
   args: { ...commonArgs },
   async run({ args }) {
-    const { config } = await loadConfig(args.config);
+    const { config, warnings } = await loadConfig(args.config);
+    for (const warning of warnings) log.warn(warning);
     const airtable = resolveAirtable(config);
     const client = createAirtableClient({ ...airtable, userAgent: `airbackup/${pkg.version}`, signal: shutdownSignal });
     const bases = await listBases(client);

@@ -1,5 +1,6 @@
 // Finds and reads airbackup.yaml: YAML, ${VAR} interpolation, valibot validation, one clear message.
 import { existsSync } from "node:fs";
+import { stat } from "node:fs/promises";
 import * as v from "valibot";
 import { parseDocument } from "yaml";
 import pkg from "../../package.json" with { type: "json" };
@@ -10,6 +11,8 @@ export interface LoadedConfig {
   config: Config;
   /** The file it came from, or null when none was found (defaults and environment only). */
   path: string | null;
+  /** Problems worth a warning that do not stop the run (the command logs them). */
+  warnings: string[];
 }
 
 /** Finds the config: `-c PATH`, else ./airbackup.yaml if present, else $AIRBACKUP_CONFIG, else none. */
@@ -21,14 +24,27 @@ export function findConfigPath(explicit: string | undefined, env = process.env):
 
 export async function loadConfig(explicit?: string, env = process.env): Promise<LoadedConfig> {
   const path = findConfigPath(explicit, env);
-  if (path === null) return { config: v.parse(ConfigSchema, {}), path };
+  if (path === null) return { config: v.parse(ConfigSchema, {}), path, warnings: [] };
   const file = Bun.file(path);
   if (!(await file.exists())) {
     throw new AirbackupError("CONFIG_INVALID", `${path}: config file not found`, {
       hint: "create one with `airbackup init`",
     });
   }
-  return { config: parseConfig(await file.text(), path, env), path };
+  const text = await file.text();
+  const config = parseConfig(text, path, env);
+  return { config, path, warnings: await literalTokenWarnings(text, path) };
+}
+
+/** A token written in the file (not `${VAR}`) in a file that group or others can read is a leak waiting. */
+async function literalTokenWarnings(text: string, path: string): Promise<string[]> {
+  const token = (parseDocument(text).toJS() as { token?: unknown } | null)?.token;
+  if (typeof token !== "string" || /\$\{[A-Za-z_][A-Za-z0-9_]*\}/.test(token)) return [];
+  const mode = (await stat(path)).mode & 0o777;
+  if ((mode & 0o044) === 0) return [];
+  return [
+    `${path} holds a literal token and is readable by ${mode & 0o004 ? "everyone" : "its group"} (mode ${mode.toString(8).padStart(4, "0")}): run chmod 600 ${path}, or write token: \${AIRTABLE_TOKEN} and keep the token in an environment file of mode 0600`,
+  ];
 }
 
 /** Parses config text; `source` names the file in messages. */

@@ -1,6 +1,9 @@
 import { describe, expect, test } from "bun:test";
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
-import { parseConfig, resolveAirtable } from "../../src/config/load.ts";
+import { loadConfig, parseConfig, resolveAirtable } from "../../src/config/load.ts";
 import { AirbackupError } from "../../src/errors.ts";
 
 function messageOf(text: string, env: Record<string, string> = {}): string {
@@ -123,5 +126,34 @@ describe("EXAMPLE_CONFIG (airbackup init)", () => {
     });
     expect(config.bases).toBeUndefined();
     expect(EXAMPLE_CONFIG).not.toMatch(/^\s*#?\s*(s3|keep|prune):/m);
+  });
+});
+
+describe("loadConfig: a literal token in a file others can read", () => {
+  async function load(text: string, mode: number): Promise<string[]> {
+    const dir = await mkdtemp(join(tmpdir(), "airbackup-config-"));
+    const path = join(dir, "airbackup.yaml");
+    await writeFile(path, text);
+    await chmod(path, mode);
+    const { warnings } = await loadConfig(path, { AIRTABLE_TOKEN: "patX.y" });
+    await rm(dir, { recursive: true, force: true });
+    return warnings;
+  }
+
+  test("a literal token in a mode 0644 file is warned about (without the token)", async () => {
+    const warnings = await load("token: patLITERAL.secret\n", 0o644);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain("holds a literal token and is readable by everyone (mode 0644)");
+    expect(warnings[0]).not.toContain("patLITERAL");
+  });
+
+  test("a literal token in a mode 0640 file names the group", async () => {
+    expect((await load("token: patLITERAL.secret\n", 0o640))[0]).toContain("readable by its group (mode 0640)");
+  });
+
+  test("no warning for mode 0600, for token: ${VAR}, or without a token", async () => {
+    expect(await load("token: patLITERAL.secret\n", 0o600)).toEqual([]);
+    expect(await load("token: ${AIRTABLE_TOKEN}\n", 0o644)).toEqual([]);
+    expect(await load("comments: true\n", 0o644)).toEqual([]);
   });
 });
