@@ -1,4 +1,5 @@
 // The one error type users see, and the one place that maps errors to exit codes.
+import { printable } from "./printable.ts";
 
 export type ErrorCode =
   | "USAGE" // bad flag or argument
@@ -43,8 +44,15 @@ export function exitCodeFor(error: unknown): number {
   }
 }
 
-/** One line for stderr (two with a hint); the stack and causes only when verbose. */
+/**
+ * One line for stderr (two with a hint); the stack and causes only when verbose. Messages may hold names
+ * from an archive or from Airtable, so control characters are escaped (line breaks kept).
+ */
 export function formatError(error: unknown, options: { verbose?: boolean } = {}): string {
+  return printable(formatErrorRaw(error, options), { keepNewlines: true });
+}
+
+function formatErrorRaw(error: unknown, options: { verbose?: boolean }): string {
   if (error instanceof AirbackupError) {
     let text = error.message + (error.hint ? `\n  hint: ${error.hint}` : "");
     if (options.verbose) text += causeChain(error);

@@ -1,5 +1,6 @@
 // The one logger: human lines (or JSON lines with --json) on stderr, so stdout carries only data.
-import { type ConsolaInstance, createConsola, LogLevels, type LogObject } from "consola";
+import { type ConsolaInstance, type ConsolaReporter, createConsola, LogLevels, type LogObject } from "consola";
+import { printable } from "./printable.ts";
 
 export interface LogOptions {
   quiet?: boolean;
@@ -26,8 +27,22 @@ function createLogger(options: LogOptions): ConsolaInstance {
     formatOptions: { date: false, colors: !process.env.NO_COLOR && process.stderr.isTTY === true },
   });
   if (options.json) logger.setReporters([{ log: writeJsonLine }]);
-  else if (process.stderr.isTTY !== true) logger.setReporters([{ log: writePlainLine }]);
+  else {
+    const reporters = process.stderr.isTTY === true ? logger.options.reporters : [{ log: writePlainLine }];
+    logger.setReporters(reporters.map(escapingReporter));
+  }
   return logger;
+}
+
+/** Human lines carry names from Airtable and archives: control characters escaped, line breaks kept. */
+function escapingReporter(reporter: ConsolaReporter): ConsolaReporter {
+  return {
+    log: (entry, context) =>
+      reporter.log(
+        { ...entry, args: entry.args.map((a) => (typeof a === "string" ? printable(a, { keepNewlines: true }) : a)) },
+        context,
+      ),
+  };
 }
 
 /** Pipes and cron mail: no badges or colour; every error and warning line starts with "airbackup:". */

@@ -1,5 +1,6 @@
 // The live progress line drawn on a TTY during a backup (never in cron: the caller checks isTTY).
 import type { BackupEvent } from "./backup/run.ts";
+import { printable } from "./printable.ts";
 
 export interface Progress {
   update(event: BackupEvent): void;
@@ -30,7 +31,7 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr): Pro
     update(event) {
       if (event.type === "base-start") {
         [base, tables, tablesDone, records, bytes, started] = [
-          event.baseName,
+          printable(event.baseName),
           event.tables,
           0,
           0,

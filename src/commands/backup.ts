@@ -36,7 +36,6 @@ export default defineCommand({
       default: true,
       description: "Download attachment files (--no-attachments skips them)",
     },
-    upload: { type: "boolean", default: true, description: "Upload to S3 when configured (--no-upload skips it)" },
   },
   async run({ args, rawArgs }) {
     // Cron wants silence when all is well: without a TTY, only warnings and errors unless --verbose.
@@ -46,7 +45,8 @@ export default defineCommand({
       verbose: args.verbose,
       json: args.json,
     });
-    const { config } = await loadConfig(args.config);
+    const { config, warnings } = await loadConfig(args.config);
+    for (const warning of warnings) log.warn(warning);
     const airtable = resolveAirtable(config);
     const targets = resolveTargets(config.bases, repeated(rawArgs, "--base", "-b"), repeated(rawArgs, "--table", "-t"));
     const outDir = args.out ?? config.output.dir;

@@ -3,6 +3,7 @@
 import { defineCommand } from "citty";
 import { type ArchiveSummary, inspectArchive } from "../archive/inspect.ts";
 import { configureLog } from "../log.ts";
+import { printable } from "../printable.ts";
 import { commonArgs } from "./args.ts";
 
 export default defineCommand({
@@ -23,14 +24,16 @@ export default defineCommand({
 
 // --- internal ---
 
-function formatSummary(s: ArchiveSummary): string {
-  const width = Math.max(5, ...s.tables.map((t) => t.name.length));
+/** The summary for people; everything in it comes from the archive, so every line goes through printable(). */
+export function formatSummary(s: ArchiveSummary): string {
+  const names = s.tables.map((t) => printable(t.name));
+  const width = Math.max(5, ...names.map((name) => name.length));
   const lines = [
     `archive     ${s.path} (${formatBytes(s.bytes)}, format ${s.format}, ${s.tool.name} ${s.tool.version})`,
     `base        ${s.base.name} (${s.base.id})`,
     `backed up   ${s.startedAt} → ${s.finishedAt}`,
     `tables      ${s.tables.length}, ${s.records} records`,
-    ...s.tables.map((t) => `  ${t.name.padEnd(width)}  ${String(t.records).padStart(8)}  ${t.id}`),
+    ...s.tables.map((t, i) => `  ${names[i]!.padEnd(width)}  ${String(t.records).padStart(8)}  ${t.id}`),
     `attachments ${s.attachments.count} in cells, ${s.attachments.files} files, ${formatBytes(s.attachments.bytes)}`,
     ...(s.comments.length > 0
       ? [`comments    on ${s.comments.reduce((n, c) => n + c.records, 0)} records in ${s.comments.length} tables`]
@@ -39,7 +42,7 @@ function formatSummary(s: ArchiveSummary): string {
     `warnings    ${s.warnings.length}`,
     ...s.warnings.map((w) => `  - ${w}`),
   ];
-  return `${lines.join("\n")}\n`;
+  return `${lines.map((line) => printable(line)).join("\n")}\n`;
 }
 
 function formatBytes(n: number): string {

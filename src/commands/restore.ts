@@ -53,7 +53,8 @@ export default defineCommand({
         `--workspace ${args.workspace}: expected a workspace id like wspXXXXXXXXXXXXXX`,
       );
     if (!(await Bun.file(args.archive).exists())) throw new AirbackupError("USAGE", `${args.archive}: no such archive`);
-    const { config } = await loadConfig(args.config);
+    const { config, warnings } = await loadConfig(args.config);
+    for (const warning of warnings) log.warn(warning);
 
     const report = await runRestore({
       archive: args.archive,

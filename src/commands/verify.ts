@@ -4,6 +4,7 @@ import { defineCommand } from "citty";
 import { type VerifyReport, verifyArchive } from "../archive/verify.ts";
 import { EXIT } from "../errors.ts";
 import { configureLog } from "../log.ts";
+import { printable } from "../printable.ts";
 import { commonArgs } from "./args.ts";
 
 export default defineCommand({
@@ -26,8 +27,8 @@ export default defineCommand({
       reports.push(report);
       if (args.json) continue;
       if (report.ok) process.stdout.write(`ok  ${path}\n`);
-      else process.stderr.write(`airbackup: ${report.problems[0]}\n`);
-      if (!report.ok && args.verbose) for (const problem of report.problems.slice(1)) log.debug(problem);
+      else process.stderr.write(`airbackup: ${printable(String(report.problems[0]))}\n`);
+      if (!report.ok && args.verbose) for (const problem of report.problems.slice(1)) log.debug(printable(problem));
     }
     if (args.json)
       process.stdout.write(

@@ -18,15 +18,7 @@ downloads: 8           # attachment downloads in flight at once
 
 output:
   dir: ./backups
-  # Retention (restic-style): keep the newest N, then one per hour/day/week/month/year.
-  # keep: { last: 7, daily: 14, weekly: 8, monthly: 12 }
 
-# Optional: upload archives to S3-compatible storage (AWS S3, R2, Spaces, MinIO...).
-# s3:
-#   endpoint: https://s3.eu-west-1.amazonaws.com
-#   region: eu-west-1
-#   bucket: my-airtable-backups
-#   prefix: airbackup/
-#   accessKeyId: \${AWS_ACCESS_KEY_ID}
-#   secretAccessKey: \${AWS_SECRET_ACCESS_KEY}
+# Retention (keep:, prune) and S3 upload (s3:) are not supported yet in this version; the config
+# refuses them. Delete old archives and copy them off-site with your own tools for now.
 `;

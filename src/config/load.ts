@@ -1,7 +1,9 @@
 // Finds and reads airbackup.yaml: YAML, ${VAR} interpolation, valibot validation, one clear message.
 import { existsSync } from "node:fs";
+import { stat } from "node:fs/promises";
 import * as v from "valibot";
 import { parseDocument } from "yaml";
+import pkg from "../../package.json" with { type: "json" };
 import { AirbackupError } from "../errors.ts";
 import { type Config, ConfigSchema } from "./schema.ts";
 
@@ -9,6 +11,8 @@ export interface LoadedConfig {
   config: Config;
   /** The file it came from, or null when none was found (defaults and environment only). */
   path: string | null;
+  /** Problems worth a warning that do not stop the run (the command logs them). */
+  warnings: string[];
 }
 
 /** Finds the config: `-c PATH`, else ./airbackup.yaml if present, else $AIRBACKUP_CONFIG, else none. */
@@ -20,14 +24,27 @@ export function findConfigPath(explicit: string | undefined, env = process.env):
 
 export async function loadConfig(explicit?: string, env = process.env): Promise<LoadedConfig> {
   const path = findConfigPath(explicit, env);
-  if (path === null) return { config: v.parse(ConfigSchema, {}), path };
+  if (path === null) return { config: v.parse(ConfigSchema, {}), path, warnings: [] };
   const file = Bun.file(path);
   if (!(await file.exists())) {
     throw new AirbackupError("CONFIG_INVALID", `${path}: config file not found`, {
       hint: "create one with `airbackup init`",
     });
   }
-  return { config: parseConfig(await file.text(), path, env), path };
+  const text = await file.text();
+  const config = parseConfig(text, path, env);
+  return { config, path, warnings: await literalTokenWarnings(text, path) };
+}
+
+/** A token written in the file (not `${VAR}`) in a file that group or others can read is a leak waiting. */
+async function literalTokenWarnings(text: string, path: string): Promise<string[]> {
+  const token = (parseDocument(text).toJS() as { token?: unknown } | null)?.token;
+  if (typeof token !== "string" || /\$\{[A-Za-z_][A-Za-z0-9_]*\}/.test(token)) return [];
+  const mode = (await stat(path)).mode & 0o777;
+  if ((mode & 0o044) === 0) return [];
+  return [
+    `${path} holds a literal token and is readable by ${mode & 0o004 ? "everyone" : "its group"} (mode ${mode.toString(8).padStart(4, "0")}): run chmod 600 ${path}, or write token: \${AIRTABLE_TOKEN} and keep the token in an environment file of mode 0600`,
+  ];
 }
 
 /** Parses config text; `source` names the file in messages. */
@@ -44,7 +61,9 @@ export function parseConfig(
       : "";
     throw new AirbackupError("CONFIG_INVALID", `${source}: invalid YAML${where}: ${firstLine(yamlError.message)}`);
   }
-  const raw = interpolate(doc.toJS() ?? {}, env, source, []);
+  const parsed: unknown = doc.toJS() ?? {};
+  refuseUnsupported(parsed, source);
+  const raw = interpolate(parsed, env, source, []);
   const result = v.safeParse(ConfigSchema, raw);
   if (result.success) return result.output;
   const issue = result.issues[0];
@@ -56,6 +75,32 @@ export function parseConfig(
 }
 
 // --- internal ---
+
+/** Keys the design names but this version does not implement: refused, so nobody relies on them silently. */
+const UNSUPPORTED: { path: string[]; what: string }[] = [
+  { path: ["s3"], what: "S3 upload" },
+  { path: ["output", "keep"], what: "retention" },
+  { path: ["keep"], what: "retention" },
+  { path: ["prune"], what: "pruning" },
+  { path: ["output", "prune"], what: "pruning" },
+];
+
+function refuseUnsupported(raw: unknown, source: string): void {
+  for (const { path, what } of UNSUPPORTED) {
+    let value: unknown = raw;
+    for (const key of path)
+      value = value && typeof value === "object" ? (value as Record<string, unknown>)[key] : undefined;
+    if (value === undefined) continue;
+    const key = path.join(".");
+    throw new AirbackupError(
+      "CONFIG_INVALID",
+      `${source}: ${key}: is not supported yet in airbackup ${pkg.version} (${what}); remove it`,
+      {
+        hint: `${what} arrives in a later version; until then ${path.at(-1) === "s3" ? "copy the archives with a tool of your choice (aws s3 cp, rclone)" : "delete old archives yourself (e.g. find -mtime)"}`,
+      },
+    );
+  }
+}
 
 type Issue = v.InferIssue<typeof ConfigSchema>;
 
@@ -70,10 +115,34 @@ function describeIssue(issue: Issue): string {
     return `unknown key "${unknown}"${where}${nearest ? `; did you mean "${nearest}"?` : `; expected one of ${known.join(", ")}`}`;
   }
   const where = keys.length ? formatPath(keys) : "(top level)";
-  const received = issue.input === undefined ? "nothing" : JSON.stringify(issue.input);
+  const received = describeReceived(issue.input, keys);
   const custom = !issue.message.startsWith("Invalid ");
   const expected = custom ? issue.message : describeExpected(issue.expected ?? issue.message);
   return `${where}: expected ${expected}, got ${received}`;
+}
+
+/** Keys whose values are secrets: a message names the key and the expected shape, never the value. */
+const SECRET_KEYS = new Set(["token", "accessKeyId", "secretAccessKey"]);
+
+/** What was found, for a message; a secret (or anything holding one) is described by its type only. */
+function describeReceived(input: unknown, keys: (string | number)[]): string {
+  if (input === undefined) return "nothing";
+  if (keys.some((key) => SECRET_KEYS.has(String(key))) || holdsSecret(input)) return `a value of type ${kindOf(input)}`;
+  return JSON.stringify(input);
+}
+
+function holdsSecret(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(holdsSecret);
+  if (value && typeof value === "object")
+    return Object.entries(value).some(([key, item]) => SECRET_KEYS.has(key) || holdsSecret(item));
+  return false;
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "list";
+  if (typeof value === "object") return "mapping";
+  return typeof value;
 }
 
 function describeExpected(expected: string): string {

@@ -1,4 +1,5 @@
 // The restore report (what the command prints, or gives as JSON) and the plan as text for --dry-run.
+import { printable } from "../printable.ts";
 import type { JournalState } from "./journal.ts";
 import type { ManualStep, RestorePlan } from "./plan.ts";
 
@@ -75,7 +76,7 @@ export function hasSkips(report: RestoreReport): boolean {
   );
 }
 
-/** The report as lines for people (stderr). */
+/** The report as lines for people (stderr); names come from the archive and Airtable, so each line is printable(). */
 export function formatReport(report: RestoreReport): string[] {
   const lines: string[] = [];
   const where = report.baseId ? `base ${report.baseId}${report.baseCreated ? " (created)" : ""}` : "a new base";
@@ -108,5 +109,5 @@ export function formatReport(report: RestoreReport): string[] {
   }
   if (!report.dryRun)
     lines.push(`  ${report.apiCalls} API calls${report.journal ? `; journal ${report.journal}` : ""}`);
-  return lines;
+  return lines.map((line) => printable(line));
 }

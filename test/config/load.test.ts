@@ -1,5 +1,9 @@
 import { describe, expect, test } from "bun:test";
-import { parseConfig, resolveAirtable } from "../../src/config/load.ts";
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pkg from "../../package.json" with { type: "json" };
+import { loadConfig, parseConfig, resolveAirtable } from "../../src/config/load.ts";
 import { AirbackupError } from "../../src/errors.ts";
 
 function messageOf(text: string, env: Record<string, string> = {}): string {
@@ -25,25 +29,13 @@ describe("parseConfig", () => {
         "comments: false",
         "output:",
         "  dir: /var/backups/airtable",
-        "  keep: { last: 7, daily: 14, weekly: 8, monthly: 12 }",
-        "s3:",
-        "  endpoint: https://s3.eu-west-1.amazonaws.com",
-        "  region: eu-west-1",
-        "  bucket: my-airtable-backups",
-        "  prefix: airbackup/",
-        "  accessKeyId: ${AWS_ACCESS_KEY_ID}",
-        "  secretAccessKey: ${AWS_SECRET_ACCESS_KEY}",
       ].join("\n"),
       "airbackup.yaml",
-      { AIRTABLE_TOKEN: "patX.y", AWS_ACCESS_KEY_ID: "AKID", AWS_SECRET_ACCESS_KEY: "SECRET" },
+      { AIRTABLE_TOKEN: "patX.y" },
     );
     expect(config.token).toBe("patX.y");
     expect(config.bases).toEqual([{ id: "appAAAAAAAAAAAAAA", tables: ["Contacts", "tblYYYYYYYYYYYYYY"] }]);
-    expect(config.output).toEqual({
-      dir: "/var/backups/airtable",
-      keep: { last: 7, daily: 14, weekly: 8, monthly: 12 },
-    });
-    expect(config.s3?.secretAccessKey).toBe("SECRET");
+    expect(config.output).toEqual({ dir: "/var/backups/airtable" });
     expect(config.downloads).toBe(8);
   });
 
@@ -63,10 +55,34 @@ describe("parseConfig", () => {
       'airbackup.yaml: bases[0].id: expected an Airtable base id like appXXXXXXXXXXXXXX, got "nope"',
     ],
     ["attachments: yes please", 'airbackup.yaml: attachments: expected boolean, got "yes please"'],
-    ["output:\n  keep: { last: -1 }", "airbackup.yaml: output.keep.last: expected a number >= 0, got -1"],
+    ["downloads: -1", "airbackup.yaml: downloads: expected a number >= 0, got -1"],
     ["bases: [", "airbackup.yaml: invalid YAML"],
   ])("%p is refused with a message naming the key", (text, expected) => {
     expect(messageOf(text)).toStartWith(expected);
+  });
+
+  test.each([
+    ["token: 12345", "12345"],
+    ["token: [12345abcdef]", "12345abcdef"],
+    ["token: { pat: 12345abcdef }", "12345abcdef"],
+  ])("an invalid token (%p) is refused without echoing its value", (text, secret) => {
+    const message = messageOf(text);
+    expect(message).toStartWith("airbackup.yaml: token: expected");
+    expect(message).not.toContain(secret);
+  });
+
+  test.each([
+    ["s3:\n  bucket: b\n  secretAccessKey: ${AWS_SECRET_ACCESS_KEY}", "s3"],
+    ["output:\n  dir: ./b\n  keep: { last: 7 }", "output.keep"],
+    ["keep: { last: 7 }", "keep"],
+    ["prune: true", "prune"],
+    ["output:\n  prune: true", "output.prune"],
+  ])("unsupported %p is refused (not silently ignored)", (text, key) => {
+    expect(messageOf(text)).toBe(
+      `airbackup.yaml: ${key}: is not supported yet in airbackup ${pkg.version} (${
+        key.endsWith("s3") ? "S3 upload" : key.endsWith("keep") ? "retention" : "pruning"
+      }); remove it`,
+    );
   });
 
   test("an unset ${VAR} names the variable and the key", () => {
@@ -109,5 +125,35 @@ describe("EXAMPLE_CONFIG (airbackup init)", () => {
       output: { dir: "./backups" },
     });
     expect(config.bases).toBeUndefined();
+    expect(EXAMPLE_CONFIG).not.toMatch(/^\s*#?\s*(s3|keep|prune):/m);
+  });
+});
+
+describe("loadConfig: a literal token in a file others can read", () => {
+  async function load(text: string, mode: number): Promise<string[]> {
+    const dir = await mkdtemp(join(tmpdir(), "airbackup-config-"));
+    const path = join(dir, "airbackup.yaml");
+    await writeFile(path, text);
+    await chmod(path, mode);
+    const { warnings } = await loadConfig(path, { AIRTABLE_TOKEN: "patX.y" });
+    await rm(dir, { recursive: true, force: true });
+    return warnings;
+  }
+
+  test("a literal token in a mode 0644 file is warned about (without the token)", async () => {
+    const warnings = await load("token: patLITERAL.secret\n", 0o644);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain("holds a literal token and is readable by everyone (mode 0644)");
+    expect(warnings[0]).not.toContain("patLITERAL");
+  });
+
+  test("a literal token in a mode 0640 file names the group", async () => {
+    expect((await load("token: patLITERAL.secret\n", 0o640))[0]).toContain("readable by its group (mode 0640)");
+  });
+
+  test("no warning for mode 0600, for token: ${VAR}, or without a token", async () => {
+    expect(await load("token: patLITERAL.secret\n", 0o600)).toEqual([]);
+    expect(await load("token: ${AIRTABLE_TOKEN}\n", 0o644)).toEqual([]);
+    expect(await load("comments: true\n", 0o644)).toEqual([]);
   });
 });

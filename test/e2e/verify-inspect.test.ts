@@ -77,6 +77,28 @@ describe("airbackup inspect", () => {
     expect(result.stdout).toContain("api calls   7");
   });
 
+  test("a table name holding \\x1b[31m prints no raw ESC byte", async () => {
+    using dir = tempDir();
+    const archive = await createArchive(dir.file("evil.zip"), {
+      tool: { name: "airbackup", version: "0.1.0" },
+      base: { id: "appAAAAAAAAAAAAAA", name: "CRM\x1b]0;pwned\x07" },
+      startedAt: new Date("2024-05-06T07:00:00Z"),
+    });
+    await archive.writeSchema({ tables: [] });
+    await archive.writeTable(
+      { id: "tblA", name: "Contacts\x1b[31m" },
+      (async function* () {
+        yield [{ id: "rec1", createdTime: "2024-01-01T00:00:00.000Z", fields: {} }];
+      })(),
+    );
+    const path = await archive.finish({ warnings: [], finishedAt: new Date("2024-05-06T07:01:00Z") });
+    const result = await runCli(["inspect", path]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).not.toContain("\x1b");
+    expect(result.stdout).not.toContain("\x07");
+    expect(result.stdout).toContain("Contacts\\x1b[31m");
+  });
+
   test("--json gives the summary object", async () => {
     using dir = tempDir();
     const path = await sampleArchive(dir.file("crm.zip"));
