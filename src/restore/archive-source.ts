@@ -32,6 +32,8 @@ export interface ArchiveSource {
   readonly tables: ArchivedTable[];
   records(tableId: string): AsyncIterable<ArchivedRecord>;
   attachments(): AsyncIterable<ArchivedAttachment>;
+  /** The file's real (uncompressed) size from the zip's central directory; undefined when it is not there. */
+  fileSize(sha256: string): number | undefined;
   fileBytes(sha256: string): Promise<Uint8Array>;
   close(): Promise<void>;
 }
@@ -54,6 +56,7 @@ export async function openArchiveSource(path: string): Promise<ArchiveSource> {
       },
       attachments: () =>
         zip.entry(ATTACHMENT_INDEX_PATH) ? jsonLines<ArchivedAttachment>(zip, ATTACHMENT_INDEX_PATH) : empty(),
+      fileSize: (sha256) => zip.entry(attachmentPath(sha256))?.size,
       fileBytes: async (sha256) => {
         const bytes = await readBytes(zip, attachmentPath(sha256));
         const actual = new Bun.CryptoHasher("sha256").update(bytes).digest("hex");

@@ -1,11 +1,13 @@
 // Third pass: attachment files from the archive into their cells through the upload endpoint (≤ 5 MB,
 // filename and content type kept), in cell order. Larger files need S3 staging, which does not exist
-// yet: they are reported as skipped. An upload is not idempotent, so a journal `att-pending` entry
-// records the cell's length before each upload; after a lost answer (or on resume) the record is read
-// back and the upload counts as done when the cell grew.
+// yet: they are reported as skipped, judged by the zip entry's real size (not the index's), and so is a
+// file the upload endpoint answers 413 for (recorded, so a resume does not send it again). An upload is
+// not idempotent, so a journal `att-pending` entry records the cell's length before each upload; after
+// a lost answer (or on resume) the record is read back and the upload counts as done when the cell grew.
 import { AmbiguousWriteError } from "../airtable/errors.ts";
 import { getRecord } from "../airtable/read.ts";
 import { uploadAttachment } from "../airtable/write.ts";
+import { AirbackupError } from "../errors.ts";
 import { throwIfInterrupted } from "../shutdown.ts";
 import type { ArchivedAttachment } from "./archive-source.ts";
 import { isRefusal, type RestoreContext, refusalReason } from "./context.ts";
@@ -46,8 +48,11 @@ export async function restoreAttachments(
       skip("file not in the archive (it could not be downloaded at backup time)");
       continue;
     }
-    if (att.size > MAX_UPLOAD_BYTES) {
-      skip(`${(att.size / 1e6).toFixed(1)} MB is over the 5 MB upload limit; S3 staging is not available yet`);
+    // The size in attachments.jsonl may be missing or wrong: the zip's central directory says what would
+    // be read into memory. (A file missing from the zip is reported as corrupt by fileBytes below.)
+    const size = ctx.source.fileSize(att.sha256) ?? 0;
+    if (size > MAX_UPLOAD_BYTES) {
+      skip(`${(size / 1e6).toFixed(1)} MB is over the 5 MB upload limit; S3 staging is not available yet`);
       continue;
     }
     throwIfInterrupted(ctx.signal);
@@ -78,6 +83,9 @@ export async function restoreAttachments(
         bump(perCell, cell);
       } catch (error) {
         if (isRefusal(error)) skip(`upload refused: ${refusalReason(error)}`);
+        else if (isTooLarge(error))
+          // Recorded as skipped, so that a resume does not send it again (and get the same answer) forever.
+          skip(`upload refused as too large (${refusalReason(error)}); S3 staging is not available yet`);
         else if (!(error instanceof AmbiguousWriteError) || attempt >= 5) throw error;
         else {
           const landed = await settled(ctx, target, recordId, before);
@@ -106,6 +114,11 @@ async function settled(
   });
   const cell = record.fields[target.fieldId];
   return Array.isArray(cell) && cell.length > before ? String((cell.at(-1) as { id?: unknown }).id ?? "") : undefined;
+}
+
+/** A final 413 from the upload endpoint: the file is more than Airtable takes there. */
+function isTooLarge(error: unknown): error is AirbackupError {
+  return error instanceof AirbackupError && /\(413 /.test(error.message);
 }
 
 function cellOf(key: string): string {
