@@ -1,6 +1,8 @@
 // Which bases and tables one run backs up: from the config and flags, else everything the token can read.
 
+import { createHash } from "node:crypto";
 import type { AirtableClient } from "../airtable/client.ts";
+import { ID_PATTERN } from "../airtable/ids.ts";
 import { getBaseSchema, listBases } from "../airtable/read.ts";
 import type { AirtableBaseSchema, AirtableTable } from "../airtable/schemas.ts";
 import { AirbackupError } from "../errors.ts";
@@ -24,6 +26,8 @@ export interface PlannedTable {
   /** The table id, or (without schema access) the name or id the config gave. */
   id: string;
   name: string;
+  /** A safe, unique spool file and archive entry name: the id, or (without schema access) one derived from the name. */
+  key: string;
   /** Field name -> type, when the schema is known (used to find attachment fields). */
   fieldTypes: Map<string, string>;
 }
@@ -67,7 +71,12 @@ export async function planBase(
   }
   const baseName = name ?? target.id;
   if (!schema) {
-    const tables = (target.tables ?? []).map((t) => ({ id: t, name: t, fieldTypes: new Map<string, string>() }));
+    const tables = (target.tables ?? []).map((t) => ({
+      id: t,
+      name: t,
+      key: tableKey(t),
+      fieldTypes: new Map<string, string>(),
+    }));
     return { id: target.id, name: baseName, schema, tables, warnings };
   }
   return {
@@ -118,12 +127,24 @@ export function describeSchemaChanges(
   return changes;
 }
 
+/**
+ * The entry name of a table known only by what the config gave: an id as it is; a name sanitised,
+ * plus a short hash of the exact name, so names that sanitise alike ("Контакты", "Заказы") stay apart.
+ */
+export function tableKey(configured: string): string {
+  if (ID_PATTERN.table.test(configured)) return configured;
+  const safe = configured.replace(/[^A-Za-z0-9_-]+/g, "_").slice(0, 60);
+  const hash = createHash("sha256").update(configured).digest("hex").slice(0, 12);
+  return `${safe}-${hash}`;
+}
+
 // --- internal ---
 
 function pickTables(tables: AirtableTable[], wanted: string[] | undefined, baseId: string): PlannedTable[] {
   const toPlan = (t: AirtableTable): PlannedTable => ({
     id: t.id,
     name: t.name,
+    key: t.id,
     fieldTypes: new Map(t.fields.map((f) => [f.name, f.type])),
   });
   if (!wanted?.length) return tables.map(toPlan);

@@ -162,7 +162,7 @@ async function backupBase(
     const tables = await Promise.allSettled(
       plan.tables
         .map(async (table) => {
-          const spool = join(tmpDir!, `table-${table.id.replace(/[^A-Za-z0-9_-]/g, "_")}.jsonl`);
+          const spool = join(tmpDir!, `table-${table.key}.jsonl`);
           let lines: IndexLine[] = [];
           let commented: string[] = [];
           const records = await spoolTable(client, {
@@ -189,9 +189,8 @@ async function backupBase(
               }
             },
           });
-          // Without schema access the "id" is the configured name: make it a safe entry name.
-          const archiveId = table.id.replace(/[^A-Za-z0-9_-]/g, "_");
-          await writer.addTableFile({ id: archiveId, name: table.name }, spool, records);
+          // Without schema access the "id" is the configured name: the key is its safe, unique entry name.
+          await writer.addTableFile({ id: table.key, name: table.name }, spool, records);
           await rm(spool, { force: true });
           index.push(...lines);
           commentsByTable.set(table.id, commented);
@@ -225,7 +224,7 @@ async function backupBase(
           lines.push(
             JSON.stringify({ record, comments: await listComments(client, plan.id, table.id, record, { signal }) }),
           );
-        await writer.addComments(table.id, lines);
+        await writer.addComments(table.key, lines);
       }
     }
     if (plan.schema) await checkSchemaUnchanged(client, plan, warn);
