@@ -1,4 +1,4 @@
-// One AbortSignal for the whole run, aborted on SIGINT/SIGTERM; work threads it down and cleans up.
+// One AbortSignal for the whole run, aborted on SIGINT/SIGTERM/SIGHUP; work threads it down and cleans up.
 import { AirbackupError } from "./errors.ts";
 
 const controller = new AbortController();
@@ -6,7 +6,8 @@ export const shutdownSignal: AbortSignal = controller.signal;
 
 /** First signal: abort and let the command clean up. Second: leave at once. */
 export function installSignalHandlers(): void {
-  for (const name of ["SIGINT", "SIGTERM"] as const) {
+  // SIGHUP: a closed terminal or ssh session must clean up like Ctrl-C, not die leaving a .partial.
+  for (const name of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     process.on(name, () => {
       if (controller.signal.aborted) process.exit(130);
       controller.abort(new AirbackupError("INTERRUPTED", `interrupted by ${name}`));

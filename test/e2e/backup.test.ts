@@ -161,18 +161,22 @@ describe("airbackup backup", () => {
     expect(sim.counters.maxRatePerBase[seed.id]).toBeLessThanOrEqual(5);
   }, 60_000);
 
-  test("SIGINT mid-run: exit 130, no archive, no .partial, no temp files", async () => {
-    const seed = generateBase({ id: "appINTERRUPTED001", name: "Interrupted", tables: 2, recordsPerTable: 2000 });
-    await using sim = await startAirtableSim({ bases: [seed], latencyMs: 50 });
-    const out = await outDir();
-    const r = await runCli(["backup", "-o", out, "--verbose"], {
-      env: envFor(sim),
-      interrupt: { signal: "SIGINT", when: () => (sim.counters.requests.listRecords ?? 0) >= 3 },
-    });
-    expect(r.code).toBe(130);
-    expect(r.stdout).toBe("");
-    expect(await filesIn(out)).toEqual([]);
-  }, 60_000);
+  test.each(["SIGINT", "SIGTERM", "SIGHUP"] as const)(
+    "%s mid-run: exit 130, no archive, no .partial, no temp files",
+    async (signal) => {
+      const seed = generateBase({ id: "appINTERRUPTED001", name: "Interrupted", tables: 2, recordsPerTable: 2000 });
+      await using sim = await startAirtableSim({ bases: [seed], latencyMs: 50 });
+      const out = await outDir();
+      const r = await runCli(["backup", "-o", out, "--verbose"], {
+        env: envFor(sim),
+        interrupt: { signal, when: () => (sim.counters.requests.listRecords ?? 0) >= 3 },
+      });
+      expect(r.code).toBe(130);
+      expect(r.stdout).toBe("");
+      expect(await filesIn(out)).toEqual([]);
+    },
+    60_000,
+  );
 
   test("several bases: one failing does not stop the other; the exit code is the worst", async () => {
     const good = generateBase({ id: "appGOODGOODGOOD01", name: "Good", tables: 1, recordsPerTable: 5 });
