@@ -47,18 +47,21 @@ function escapingReporter(reporter: ConsolaReporter): ConsolaReporter {
 
 /** Pipes and cron mail: no badges or colour; every error and warning line starts with "airbackup:". */
 function writePlainLine(entry: LogObject): void {
-  const message = entry.args
-    .map((a) => (typeof a === "string" ? a : a instanceof Error ? a.message : String(a)))
-    .join(" ");
+  const message = messageOf(entry);
   const prefix =
     entry.level <= LogLevels.error ? "airbackup: " : entry.level === LogLevels.warn ? "airbackup: warning: " : "";
   process.stderr.write(`${message.replace(/^/gm, prefix)}\n`);
 }
 
 function writeJsonLine(entry: LogObject): void {
-  const message = entry.args
-    .map((a) => (typeof a === "string" ? a : a instanceof Error ? a.message : JSON.stringify(a)))
-    .join(" ");
+  const message = messageOf(entry);
   const line = { time: entry.date.toISOString(), level: entry.type, message, ...(entry.tag ? { tag: entry.tag } : {}) };
   process.stderr.write(`${JSON.stringify(line)}\n`);
+}
+
+/** A log call's arguments as one line of text: strings as they are, errors by message, the rest as JSON. */
+function messageOf(entry: LogObject): string {
+  return entry.args
+    .map((a) => (typeof a === "string" ? a : a instanceof Error ? a.message : JSON.stringify(a)))
+    .join(" ");
 }
