@@ -9,6 +9,7 @@ import { type AirtableRecord, isAttachmentList } from "../airtable/schemas.ts";
 import { type ArchiveWriter, openArchiveWriter } from "../archive/archive-writer.ts";
 import type { AirtableSettings } from "../config/load.ts";
 import { AirbackupError } from "../errors.ts";
+import { archiveName } from "../storage/archive-names.ts";
 import { createAttachmentFetcher } from "./attachments.ts";
 import { type BasePlan, type BaseTarget, describeSchemaChanges, listTargets, planBase } from "./discover.ts";
 import { spoolTable } from "./table-spool.ts";
@@ -78,22 +79,6 @@ export async function runBackup(options: BackupOptions): Promise<BackupReport> {
     if (options.signal.aborted) break;
   }
   return { bases: reports };
-}
-
-/** The archive's file name: `<base-name-slug>-<baseId>-<YYYYMMDDTHHMMSSZ>.zip`. */
-export function archiveName(baseName: string, baseId: string, at: Date): string {
-  const slug = baseName
-    .normalize("NFKD")
-    .replace(/[\u0300-\u036f]/g, "")
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, "-")
-    .replace(/^-+|-+$/g, "")
-    .slice(0, 60);
-  const stamp = at
-    .toISOString()
-    .replace(/[-:]/g, "")
-    .replace(/\.\d+Z$/, "Z");
-  return `${slug || "base"}-${baseId}-${stamp}.zip`;
 }
 
 // --- internal ---
