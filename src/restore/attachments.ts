@@ -4,12 +4,12 @@
 // file the upload endpoint answers 413 for (recorded, so a resume does not send it again). An upload is
 // not idempotent, so a journal `att-pending` entry records the cell's length before each upload; after
 // a lost answer (or on resume) the record is read back and the upload counts as done when the cell grew.
-import { AirtableRequestError, AmbiguousWriteError, isRefusal } from "../airtable/errors.ts";
 import { getRecord } from "../airtable/read.ts";
+import { AirtableRequestError, AmbiguousWriteError, isRefusal } from "../airtable/recoverable-errors.ts";
 import { uploadAttachment } from "../airtable/write.ts";
+import type { ArchivedAttachment } from "../archive/contents.ts";
 import { withReadBack } from "../retry.ts";
 import { throwIfInterrupted } from "../shutdown.ts";
-import type { ArchivedAttachment } from "./archive-source.ts";
 import type { RestoreContext } from "./context.ts";
 
 export const MAX_UPLOAD_BYTES = 5 * 1024 * 1024;

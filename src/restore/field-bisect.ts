@@ -5,8 +5,8 @@
 // the fields still to add, and so does a `partial` entry after each update: a run killed half-way
 // resumes with the updates, never with a second create. Only a field refused on its own is dropped.
 
-import type { AirtableRequestError } from "../airtable/errors.ts";
-import { isRefusal } from "../airtable/errors.ts";
+import type { AirtableRequestError } from "../airtable/recoverable-errors.ts";
+import { isRefusal } from "../airtable/recoverable-errors.ts";
 import { updateRecords } from "../airtable/write.ts";
 import { throwIfInterrupted } from "../shutdown.ts";
 import { createItems, type Item, type TableWriter } from "./records.ts";

@@ -257,7 +257,7 @@ function apply(s: JournalState, e: JournalEntry): void {
 }
 
 function inner<K, V>(map: Map<string, Map<K, V>>, key: string): Map<K, V> {
-  let m = map.get(key);
-  if (!m) map.set(key, (m = new Map()));
+  const m = map.get(key) ?? new Map<K, V>();
+  map.set(key, m);
   return m;
 }

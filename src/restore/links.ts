@@ -2,7 +2,7 @@
 // records per request. Links to records that were not restored are dropped and reported. PATCH is
 // idempotent, so a batch is journaled after its answer and simply sent again on resume.
 
-import { isRefusal } from "../airtable/errors.ts";
+import { isRefusal } from "../airtable/recoverable-errors.ts";
 import { MAX_RECORDS_PER_REQUEST, updateRecords } from "../airtable/write.ts";
 import { throwIfInterrupted } from "../shutdown.ts";
 import type { RestoreContext } from "./context.ts";

@@ -3,11 +3,11 @@
 // journaled `pending` before it is sent and settled after: created, refused, or (after a lost answer)
 // reconciled by reading the table back before anything is sent again. A refused batch is bisected down
 // to the record; a refused record is bisected over its fields (field-bisect.ts).
-import { type AirtableRequestError, AmbiguousWriteError, isRefusal } from "../airtable/errors.ts";
+import { type AirtableRequestError, AmbiguousWriteError, isRefusal } from "../airtable/recoverable-errors.ts";
 import { createRecords, MAX_RECORDS_PER_REQUEST } from "../airtable/write.ts";
+import type { ArchivedRecord } from "../archive/contents.ts";
 import { withReadBack } from "../retry.ts";
 import { throwIfInterrupted } from "../shutdown.ts";
-import type { ArchivedRecord } from "./archive-source.ts";
 import { contentHash, writeFields } from "./cells.ts";
 import type { RestoreContext, TableRun } from "./context.ts";
 import { addFields, isolateFields } from "./field-bisect.ts";

@@ -1,8 +1,8 @@
 // Errors a user can act on: 401, 403, 404 (both envelopes), 422, bad shapes; and the token never leaks.
 import { describe, expect, test } from "bun:test";
 import { createAirtableClient } from "../../src/airtable/client.ts";
-import { AirtableRequestError, isRefusal } from "../../src/airtable/errors.ts";
 import { getBaseSchema, getRecord, listBases, listRecordPages } from "../../src/airtable/read.ts";
+import { AirtableRequestError, isRefusal } from "../../src/airtable/recoverable-errors.ts";
 import { AirbackupError } from "../../src/errors.ts";
 import { startAirtableSim } from "../support/airtable-sim/index.ts";
 import { BASE_ID, deepText, fakeId, rejection, simClient, TABLE_ID, tinyBase } from "./sim-client.ts";

@@ -1,6 +1,6 @@
 // Turns Airtable's error answers (both envelopes) into errors a user can act on, without the token.
 import type { AirbackupError, ErrorCode } from "../errors.ts";
-import { AirtableRequestError, IteratorExpiredError } from "./errors.ts";
+import { AirtableRequestError, IteratorExpiredError } from "./recoverable-errors.ts";
 
 /** Which request failed, in words, and what it needs: used in messages and hints. */
 export interface RequestContext {
