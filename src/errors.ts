@@ -13,6 +13,8 @@ export type ErrorCode =
   | "ARCHIVE_CORRUPT" // an archive fails a check
   | "ARCHIVE_UNSUPPORTED" // an archive of a newer format
   | "IO" // local file system
+  | "EXPORT_EXISTS" // the export target already holds an export (or a table of the same name)
+  | "DATABASE" // the export's database refused a connection or a statement
   | "INTERRUPTED"; // SIGINT / SIGTERM
 
 export class AirbackupError extends Error {
