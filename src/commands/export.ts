@@ -33,7 +33,8 @@ export default defineCommand({
   },
   async run({ args, rawArgs }) {
     const log = configureLog({ quiet: args.quiet, verbose: args.verbose, json: args.json });
-    if (!args.out) throw new AirbackupError("USAGE", "-o TARGET is required (a .db file, a postgres:// URL or a directory)");
+    if (!args.out)
+      throw new AirbackupError("USAGE", "-o TARGET is required (a .db file, a postgres:// URL or a directory)");
     const format = formatOf(args.out, args.format);
     if (args.schema !== undefined && format !== "postgres")
       throw new AirbackupError("USAGE", "--schema applies to PostgreSQL targets only");
@@ -54,7 +55,10 @@ export default defineCommand({
         files: args.files === true,
         replace: args.replace === true,
         signal: shutdownSignal,
-        onEvent: progress,
+        onEvent: (event) => {
+          if (event.type === "table") log.debug(printable(`exporting ${event.table}: ${event.records} records`));
+          progress?.(event);
+        },
       });
     } finally {
       progress?.({ type: "files", count: -1 });
@@ -109,7 +113,7 @@ function progressLine(): (event: ExportEvent) => void {
     }
     if (event.type === "start") total = event.records;
     else if (event.type === "records") done += event.count;
-    else files = event.count;
+    else if (event.type === "files") files = event.count;
     const now = performance.now();
     if (now - last < 100) return;
     last = now;

@@ -1,9 +1,10 @@
 // CSV and NDJSON targets: a directory with one file per table (`<table>.csv` or `.ndjson`) and, with --files,
 // `attachments/<sha256>`. Written into `<dir>.airbackup-<pid>.partial` and renamed into place at the end, so an
 // error or Ctrl-C leaves the target as it was.
-import type { FileSink } from "bun";
+
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
+import type { FileSink } from "bun";
 import { AirbackupError } from "../errors.ts";
 import type { CellValue } from "./cells.ts";
 import type { TableSpec } from "./mapping.ts";

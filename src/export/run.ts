@@ -1,8 +1,9 @@
 // The export use case: an archive's tables streamed into a target in batches (memory stays flat), then the
 // join tables cleaned of links to records that are not there, _fields, _meta and _tables, and one commit.
 import pkg from "../../package.json" with { type: "json" };
+import type { ArchivedRecord } from "../archive/contents.ts";
 import { AirbackupError } from "../errors.ts";
-import { type ArchivedRecord, openArchiveSource } from "../restore/archive-source.ts";
+import { openArchiveSource } from "../restore/archive-source.ts";
 import { throwIfInterrupted } from "../shutdown.ts";
 import { type CellValue, recordRows } from "./cells.ts";
 import { type ExportPlan, planExport, type SchemaTable, type TableSpec } from "./mapping.ts";
@@ -21,6 +22,7 @@ export interface ExportOptions {
 
 export type ExportEvent =
   | { type: "start"; records: number }
+  | { type: "table"; table: string; records: number }
   | { type: "records"; table: string; count: number }
   | { type: "files"; count: number };
 
@@ -57,13 +59,20 @@ export async function runExport(options: ExportOptions): Promise<ExportReport> {
     options.onEvent?.({ type: "start", records: total });
 
     throwIfInterrupted(signal);
-    await target.begin(plan, specs, { replace: options.replace, baseId: manifest.base.id });
+    await target.begin(plan, specs, {
+      replace: options.replace,
+      baseId: manifest.base.id,
+      baseName: manifest.base.name,
+    });
     try {
       const counts = new Map<string, number>();
       const buffers = new Map<TableSpec, CellValue[][]>();
       const add = async (spec: TableSpec, row: CellValue[]) => {
         let rows = buffers.get(spec);
-        if (!rows) buffers.set(spec, (rows = []));
+        if (!rows) {
+          rows = [];
+          buffers.set(spec, rows);
+        }
         rows.push(row);
         counts.set(spec.name, (counts.get(spec.name) ?? 0) + 1);
         if (rows.length >= BATCH) await flush(spec);
@@ -79,6 +88,8 @@ export async function runExport(options: ExportOptions): Promise<ExportReport> {
       for (const table of plan.tables) {
         const misfits: number[] = [];
         let done = 0;
+        const records = manifest.tables.find((m) => m.id === table.tableId)?.records ?? 0;
+        options.onEvent?.({ type: "table", table: table.spec.name, records });
         for await (const record of source.records(table.tableId) as AsyncIterable<ArchivedRecord>) {
           const rows = recordRows(table, record, (id) => sha256Of.get(id), misfits);
           await add(table.spec, rows.row);
@@ -105,7 +116,8 @@ export async function runExport(options: ExportOptions): Promise<ExportReport> {
           throwIfInterrupted(signal);
           if (source.fileSize(sha256) === undefined) continue; // a file the backup could not fetch
           await target.writeFile(sha256, await source.fileBytes(sha256));
-          options.onEvent?.({ type: "files", count: ++files });
+          files++;
+          options.onEvent?.({ type: "files", count: files });
         }
         counts.set(plan.files.name, files);
       }
@@ -124,7 +136,16 @@ export async function runExport(options: ExportOptions): Promise<ExportReport> {
         for (const f of table.fields) {
           const options = f.field.options ?? null;
           const formula = typeof options?.formula === "string" ? options.formula : null;
-          await add(plan.fields, [table.spec.name, table.tableId, f.field.id, f.field.name, f.column, f.field.type, options, formula]);
+          await add(plan.fields, [
+            table.spec.name,
+            table.tableId,
+            f.field.id,
+            f.field.name,
+            f.column,
+            f.field.type,
+            options,
+            formula,
+          ]);
         }
       await add(plan.meta, [
         manifest.base.id,

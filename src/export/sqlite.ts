@@ -26,10 +26,9 @@ export function sqliteTarget(path: string): ExportTarget {
         chmodSync(file, 0o600);
         db.run("PRAGMA journal_mode = OFF");
         db.run("PRAGMA synchronous = OFF");
-      } else {
-        db.run("PRAGMA foreign_keys = OFF");
-        db.run("BEGIN IMMEDIATE");
       }
+      db.run("PRAGMA foreign_keys = OFF");
+      db.run("BEGIN IMMEDIATE");
       open = true;
       if (!fresh) dropEarlierExport(db, path, plan, tables, replace);
       for (const spec of tables) {
@@ -59,6 +58,7 @@ export function sqliteTarget(path: string): ExportTarget {
           db!.run(`CREATE INDEX ${quote(index.name)} ON ${quote(spec.name)} (${quote(index.column)})`);
       for (const { statement } of inserts.values()) statement.finalize();
       inserts.clear();
+      db!.run("COMMIT");
       if (fresh) {
         db!.close();
         open = false;
@@ -71,7 +71,6 @@ export function sqliteTarget(path: string): ExportTarget {
         }
         rmSync(file, { force: true });
       } else {
-        db!.run("COMMIT");
         db!.close();
         open = false;
       }
@@ -80,7 +79,7 @@ export function sqliteTarget(path: string): ExportTarget {
       if (open) {
         for (const { statement } of inserts.values()) statement.finalize();
         inserts.clear();
-        if (!fresh && db!.inTransaction) db!.run("ROLLBACK");
+        if (!fresh && db!.inTransaction) db!.run("ROLLBACK"); // a fresh file has no journal: it is deleted instead
         db!.close();
         open = false;
       }

@@ -15,7 +15,11 @@ export interface ExportTarget {
    * `replace`; then it is dropped in the same transaction. A table of the same name that no export made is
    * always refused.
    */
-  begin(plan: ExportPlan, tables: TableSpec[], options: { replace: boolean; baseId: string }): Promise<void>;
+  begin(
+    plan: ExportPlan,
+    tables: TableSpec[],
+    options: { replace: boolean; baseId: string; baseName: string },
+  ): Promise<void>;
   /** Appends rows (in column order). */
   insert(table: TableSpec, rows: CellValue[][]): Promise<void>;
   /** Stores one attachment file's bytes (in `_files`, or as `attachments/<sha256>`). */
