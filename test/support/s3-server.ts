@@ -137,7 +137,6 @@ export async function startS3Server(
     }
 
     const [, bucketName, ...keyParts] = pathStyle.split("/");
-    const key = decodeURIComponent(keyParts.join("/"));
     const uploadId = url.searchParams.get("uploadId");
     if (bucketName === bucket && keyParts.length === 0 && request.method === "GET" && url.searchParams.has("uploads"))
       return listUploadsAnswer();
