@@ -2,6 +2,7 @@
 // fields to join tables, plus the _attachments, _files, _fields, _meta and _tables tables. Pure: no I/O, so
 // every target (SQLite, PostgreSQL, CSV, NDJSON) gets the same names and kinds, and it is tested on its own.
 import { createNamer } from "./names.ts";
+import { systemTables } from "./system-tables.ts";
 
 /** A column's kind; each target turns it into its own type (sqliteType, postgresType). */
 export type ColumnKind = "text" | "integer" | "real" | "decimal" | "boolean" | "date" | "timestamp" | "json" | "blob";
@@ -236,71 +237,4 @@ export function postgresType(kind: ColumnKind): string {
 function resultOf(options: Record<string, unknown>): { type: string; options?: Record<string, unknown> } | undefined {
   const result = options.result as { type?: unknown; options?: Record<string, unknown> } | null | undefined;
   return result && typeof result.type === "string" ? { type: result.type, options: result.options } : undefined;
-}
-
-function systemTables(relation: (name: string) => string): Omit<ExportPlan, "tables" | "renames"> {
-  const table = (name: string, columns: [string, ColumnKind][], primaryKey?: string): TableSpec => ({
-    name,
-    columns: columns.map(([name, kind]) => ({ name, kind })),
-    ...(primaryKey ? { primaryKey } : {}),
-    foreignKeys: [],
-    indexes: [],
-  });
-  const attachments = table("_attachments", [
-    ["table", "text"],
-    ["record_id", "text"],
-    ["field", "text"],
-    ["position", "integer"],
-    ["attachment_id", "text"],
-    ["filename", "text"],
-    ["type", "text"],
-    ["size", "integer"],
-    ["sha256", "text"],
-  ]);
-  attachments.indexes = [
-    { column: "record_id", name: relation("_attachments record_id") },
-    { column: "sha256", name: relation("_attachments sha256") },
-  ];
-  return {
-    attachments,
-    files: table(
-      "_files",
-      [
-        ["sha256", "text"],
-        ["data", "blob"],
-      ],
-      "sha256",
-    ),
-    fields: table("_fields", [
-      ["table", "text"],
-      ["table_id", "text"],
-      ["field_id", "text"],
-      ["name", "text"],
-      ["column", "text"],
-      ["type", "text"],
-      ["options", "json"],
-      ["formula", "text"],
-    ]),
-    meta: table("_meta", [
-      ["base_id", "text"],
-      ["base_name", "text"],
-      ["archive", "text"],
-      ["started_at", "timestamp"],
-      ["finished_at", "timestamp"],
-      ["tool_version", "text"],
-      ["exported_at", "timestamp"],
-      ["exported_by", "text"],
-    ]),
-    index: table(
-      "_tables",
-      [
-        ["table", "text"],
-        ["kind", "text"],
-        ["table_id", "text"],
-        ["airtable_name", "text"],
-        ["rows", "integer"],
-      ],
-      "table",
-    ),
-  };
 }
