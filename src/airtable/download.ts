@@ -50,7 +50,7 @@ export function createDownload(settings: DownloadSettings) {
             if (status >= 300 && status < 400 && location !== null) {
               if (hop >= MAX_REDIRECTS) {
                 throw new AirbackupError(
-                  "AIRTABLE_INVALID",
+                  "UNSAFE_URL",
                   `attachment download from ${host} refused: more than ${MAX_REDIRECTS} redirects`,
                 );
               }
@@ -159,7 +159,7 @@ function checkedDownloadUrl(url: string | URL | undefined, allowed: Set<string>,
   if (parsed === undefined || !allowed.has(parsed.protocol)) {
     const scheme = parsed ? parsed.protocol.replace(/:$/, "") : "an invalid URL";
     throw new AirbackupError(
-      "AIRTABLE_INVALID",
+      "UNSAFE_URL",
       `attachment download from ${host} refused: ${parsed ? `a ${scheme}: URL` : scheme} (only ${[...allowed].map((s) => s.replace(/:$/, "")).join("/")} is fetched)`,
       { hint: "attachment URLs come from Airtable; check AIRTABLE_API_URL and the network path to Airtable" },
     );

@@ -52,7 +52,7 @@ export async function send<R>(url: string, init: RequestInit, o: SendOptions, re
 export async function readCapped(response: Response, maxBytes: number, what: string): Promise<string> {
   const refuse = (seen: string) =>
     new AirbackupError(
-      "AIRTABLE_INVALID",
+      "AIRTABLE_BAD_RESPONSE",
       `Airtable's answer for ${what} is larger than the ${formatBytes(maxBytes)} cap (${seen}); not read`,
       { hint: "check AIRTABLE_API_URL: Airtable's answers are far smaller than this" },
     );

@@ -23,7 +23,7 @@ describe("API answers are read with a size cap", () => {
     const client = simClient(sim, { maxResponseBytes: MiB });
     const error = await rejection(getBaseSchema(client, BASE_ID));
     expect(error).toBeInstanceOf(AirbackupError);
-    expect((error as AirbackupError).code).toBe("AIRTABLE_INVALID");
+    expect((error as AirbackupError).code).toBe("AIRTABLE_BAD_RESPONSE");
     expect((error as Error).message).toContain("larger than the 1 MiB cap");
     expect((error as Error).message).toContain(BASE_ID);
     expect(sim.counters.requests.getSchema).toBe(1);
