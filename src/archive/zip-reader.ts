@@ -3,7 +3,7 @@
 import { Inflate } from "fflate";
 import { AirbackupError } from "../errors.ts";
 import { crc32 } from "./crc32.ts";
-import { openRandomAccessFile } from "./random-access-file.ts";
+import { openRandomAccessFile, type RandomAccessFile } from "./random-access-file.ts";
 import { decodeName, readCentralDirectory, type ZipEntry } from "./zip-directory.ts";
 import {
   FLAG_ENCRYPTED,
@@ -34,8 +34,15 @@ const READ_BYTES = 1024 * 1024;
 /** Compressed bytes handed to the inflater at a time: bounds one step's output (deflate expands at most ~1032x). */
 const INFLATE_STEP = 32 * 1024;
 
-export async function openZip(path: string): Promise<ZipArchive> {
-  const file = await openRandomAccessFile(path);
+/** An archive already opened elsewhere (an S3 object read by Range requests), with the name messages use. */
+export interface OpenedSource {
+  readonly file: RandomAccessFile;
+  readonly label: string;
+}
+
+export async function openZip(source: string | OpenedSource): Promise<ZipArchive> {
+  const path = typeof source === "string" ? source : source.label;
+  const file = typeof source === "string" ? await openRandomAccessFile(source) : source.file;
   let directory: Awaited<ReturnType<typeof readCentralDirectory>>;
   try {
     directory = await readCentralDirectory(file, path);

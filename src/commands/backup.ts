@@ -7,10 +7,13 @@ import { idExample, isAirtableId } from "../airtable/ids.ts";
 import type { BaseTarget } from "../backup/discover.ts";
 import { type BackupEvent, type BaseReport, runBackup } from "../backup/run.ts";
 import { loadConfig, resolveAirtable } from "../config/load.ts";
+import { resolveS3 } from "../config/s3-settings.ts";
 import { AirbackupError, EXIT, exitCodeFor, formatError } from "../errors.ts";
 import { configureLog } from "../log.ts";
 import { createProgress } from "../progress.ts";
 import { shutdownSignal } from "../shutdown.ts";
+import { S3Storage } from "../storage/s3.ts";
+import { uploadArchive } from "../storage/upload.ts";
 import { commonArgs, repeated } from "./args.ts";
 
 export default defineCommand({
@@ -36,6 +39,11 @@ export default defineCommand({
       default: true,
       description: "Download attachment files (--no-attachments skips them)",
     },
+    upload: {
+      type: "boolean",
+      default: true,
+      description: "Upload each archive to the config's s3: bucket (--no-upload skips it for this run)",
+    },
   },
   async run({ args, rawArgs }) {
     // Cron wants silence when all is well: without a TTY, only warnings and errors unless --verbose.
@@ -48,6 +56,8 @@ export default defineCommand({
     const { config, warnings } = await loadConfig(args.config);
     for (const warning of warnings) log.warn(warning);
     const airtable = resolveAirtable(config);
+    const s3Settings = args.upload !== false ? resolveS3(config) : undefined;
+    const s3 = s3Settings && new S3Storage(s3Settings);
     const targets = resolveTargets(config.bases, repeated(rawArgs, "--base", "-b"), repeated(rawArgs, "--table", "-t"));
     const outDir = args.out ?? config.output.dir;
     await mkdir(outDir, { recursive: true }).catch((error: unknown) => {
@@ -85,7 +95,21 @@ export default defineCommand({
 
     let exit: number = EXIT.ok;
     for (const base of report.bases) {
-      if (base.path) process.stdout.write(`${base.path}\n`);
+      if (s3 && base.path && !base.error && !shutdownSignal.aborted) {
+        try {
+          const uploaded = await uploadArchive(s3, base.path, {
+            keepLocal: config.output.keepLocal,
+            signal: shutdownSignal,
+          });
+          log.debug(`${base.baseName} (${base.baseId}): uploaded to ${uploaded.url}`);
+          base.path = uploaded.location;
+        } catch (error) {
+          base.error = error;
+          if (!shutdownSignal.aborted)
+            log.error(`${base.baseName} (${base.baseId}): ${formatError(error, { verbose: args.verbose === true })}`);
+        }
+      }
+      if (base.path && !base.error) process.stdout.write(`${base.path}\n`);
       const code = base.error ? exitCodeFor(base.error) : base.warnings.length > 0 ? EXIT.warnings : EXIT.ok;
       exit = worst(exit, code);
     }
