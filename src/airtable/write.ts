@@ -3,6 +3,7 @@
 // RETRIABLE_ERROR (nothing was written) and throws AmbiguousWriteError on any other 5xx (a proxy's 503 page,
 // 502, 504) or a lost answer; the caller reads back and reconciles.
 import type { AirtableClient } from "./client.ts";
+import { checkAirtableId } from "./ids.ts";
 import { enc } from "./read.ts";
 import {
   type AirtableComment,
@@ -48,7 +49,7 @@ export async function createBase(
   base: { name: string; workspaceId: string; tables: NewTable[] },
   options: { signal?: AbortSignal } = {},
 ): Promise<AirtableCreateBaseResponse> {
-  return client.request({
+  const created = await client.request({
     method: "POST",
     path: "/v0/meta/bases",
     body: base,
@@ -59,6 +60,8 @@ export async function createBase(
     scope: "schema.bases:write",
     signal: options.signal,
   });
+  checkAirtableId("base", created.id, "the answer to creating a base"); // it names the restore's journal file
+  return created;
 }
 
 export async function createTable(

@@ -7,7 +7,7 @@ import type { ArchivedAttachment, ArchivedRecord, ArchivedTable } from "../archi
 import { jsonLines, readSmallEntry } from "../archive/entry-text.ts";
 import { ATTACHMENT_INDEX_PATH, attachmentPath, MANIFEST_PATH, SCHEMA_PATH } from "../archive/layout.ts";
 import { type Manifest, parseManifest } from "../archive/manifest.ts";
-import { openZip, type ZipArchive, type ZipEntry } from "../archive/zip-reader.ts";
+import { type OpenedSource, openZip, type ZipArchive, type ZipEntry } from "../archive/zip-reader.ts";
 import { AirbackupError } from "../errors.ts";
 
 /** One line of `comments/<tableId>.jsonl`: a record's comments, newest first as the API lists them. */
@@ -30,8 +30,10 @@ export interface ArchiveSource {
   close(): Promise<void>;
 }
 
-export async function openArchiveSource(path: string): Promise<ArchiveSource> {
-  const zip = await openZip(path);
+/** A local path, or an archive opened elsewhere (an s3:// object read by Range requests). */
+export async function openArchiveSource(source: string | OpenedSource): Promise<ArchiveSource> {
+  const path = typeof source === "string" ? source : source.label;
+  const zip = await openZip(source);
   try {
     const manifest = parseManifest(await readSmallEntry(zip, entryOf(zip, MANIFEST_PATH)), path);
     const schema = JSON.parse(await readSmallEntry(zip, entryOf(zip, SCHEMA_PATH))) as { tables?: ArchivedTable[] };
