@@ -3,18 +3,22 @@
 // 150 ms) and real limits (5 requests/s per base, 30 s penalty); backed up, then restored with the
 // compiled binary. Figures: requests against the minimum (one create per 10 records, plus the schema
 // calls made), and wall time against that minimum's ceiling at 5 requests/s.
-// Run: bun bench/restore.ts [--quick] [--write-latency MS] [--read-latency MS]
+// Files go by presigned URL inside the creates, staged in a local S3 server (s3rver behind a SigV4 check);
+// --no-s3: through the upload endpoint instead (one request per file), as without `s3:` configured.
+// Run: bun bench/restore.ts [--quick] [--no-s3] [--write-latency MS] [--read-latency MS]
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateBase } from "../test/support/airtable-sim/generate-base.ts";
 import { type SimTableState, startAirtableSim } from "../test/support/airtable-sim/index.ts";
 import { runCli } from "../test/support/cli.ts";
+import { startS3Server } from "../test/support/s3-server.ts";
 
 const TARGET = "appBENCHTARGET001";
 const SCHEMA_ROUTES = ["getSchema", "createTable", "createField", "updateField", "createBase"];
 // --quick: a small base without latency or limits, to check completeness fast (its timing means nothing).
 const quick = process.argv.includes("--quick");
+const useS3 = !process.argv.includes("--no-s3");
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(name);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
@@ -34,10 +38,23 @@ await using sim = await startAirtableSim({
     ? { perBaseRps: 1000, perUserRps: 1000 }
     : { latencyMs: arg("--read-latency", 150), writeLatencyMs: arg("--write-latency", 600) }),
 });
+const s3 = useS3 ? await startS3Server() : undefined;
 const dir = await mkdtemp(join(tmpdir(), "airbackup-bench-restore-"));
 try {
-  const env = { AIRTABLE_TOKEN: "patTEST.secret", AIRTABLE_API_URL: sim.url, AIRTABLE_CONTENT_URL: sim.contentUrl };
-  const backup = await runCli(["backup", "-o", dir, "--base", seed.id], { env });
+  const env = {
+    AIRTABLE_TOKEN: "patTEST.secret",
+    AIRTABLE_API_URL: sim.url,
+    AIRTABLE_CONTENT_URL: sim.contentUrl,
+    ...(s3 ? { KEY_ID: s3.accessKeyId, SECRET: s3.secretAccessKey } : {}),
+  };
+  const config = join(dir, "airbackup.yaml");
+  await Bun.write(
+    config,
+    s3
+      ? `s3:\n  endpoint: ${s3.endpoint}\n  region: ${s3.region}\n  bucket: ${s3.bucket}\n  prefix: bench/\n  pathStyle: true\n  accessKeyId: \${KEY_ID}\n  secretAccessKey: \${SECRET}\n`
+      : "comments: false\n",
+  );
+  const backup = await runCli(["backup", "-o", dir, "--base", seed.id, "--no-upload"], { env });
   if (backup.code !== 0) throw new Error(`backup failed (${backup.code}): ${backup.stderr}`);
   const archive = backup.stdout.trim();
   await Bun.sleep(1500); // let the backup's requests leave the simulator's 1-second window
@@ -45,7 +62,7 @@ try {
   const totalBefore = sim.counters.total;
   const limitedBefore = sim.counters.rateLimited;
   const started = performance.now();
-  const restore = await runCli(["restore", archive, "--base", TARGET, "--json"], { env });
+  const restore = await runCli(["restore", archive, "-c", config, "--base", TARGET, "--json"], { env });
   const seconds = (performance.now() - started) / 1000;
   if (restore.code !== 0 && restore.code !== 3) throw new Error(`restore failed (${restore.code}): ${restore.stderr}`);
   const byRoute = Object.fromEntries(
@@ -69,7 +86,9 @@ try {
     `wall ${seconds.toFixed(1)} s / ceiling ${ceiling.toFixed(1)} s (minimum at 5/s) = ${(seconds / ceiling).toFixed(2)}`,
   );
   console.log(completeness(sim.base(seed.id).tables, sim.base(TARGET).tables));
+  if (restore.stdout.trim()) console.log(`report: ${JSON.stringify(JSON.parse(restore.stdout).requests)}`);
 } finally {
+  await s3?.stop();
   await rm(dir, { recursive: true, force: true });
 }
 
