@@ -12,7 +12,6 @@ import { join } from "node:path";
 import { generateBase } from "../test/support/airtable-sim/generate-base.ts";
 import { type SimTableState, startAirtableSim } from "../test/support/airtable-sim/index.ts";
 import { runCli } from "../test/support/cli.ts";
-import { startS3Server } from "../test/support/s3-server.ts";
 
 const TARGET = "appBENCHTARGET001";
 const SCHEMA_ROUTES = ["getSchema", "createTable", "createField", "updateField", "createBase"];
@@ -38,7 +37,9 @@ await using sim = await startAirtableSim({
     ? { perBaseRps: 1000, perUserRps: 1000 }
     : { latencyMs: arg("--read-latency", 150), writeLatencyMs: arg("--write-latency", 600) }),
 });
-const s3 = useS3 ? await startS3Server() : undefined;
+// The S3 server runs in a child process: its work would otherwise stall this process's event loop, where
+// the simulator stamps each request's arrival for its rate limit (a stall bunches arrivals: false 429s).
+const s3 = useS3 ? await startS3Child() : undefined;
 const dir = await mkdtemp(join(tmpdir(), "airbackup-bench-restore-"));
 try {
   const env = {
@@ -90,6 +91,36 @@ try {
 } finally {
   await s3?.stop();
   await rm(dir, { recursive: true, force: true });
+}
+
+/** startS3Server() in a child process; its settings come back on its first stdout line. */
+async function startS3Child() {
+  const script = `import { startS3Server } from ${JSON.stringify(`${import.meta.dir}/../test/support/s3-server.ts`)};
+const s3 = await startS3Server();
+console.log(JSON.stringify({ endpoint: s3.endpoint, region: s3.region, bucket: s3.bucket, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }));
+process.on("SIGTERM", async () => { await s3.stop(); process.exit(0); });`;
+  const child = Bun.spawn([process.execPath, "-e", script], { stdout: "pipe", stderr: "inherit" });
+  const reader = child.stdout.getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error("the S3 server did not start");
+    text += new TextDecoder().decode(value);
+  }
+  const settings = JSON.parse(text.split("\n")[0]!) as {
+    endpoint: string;
+    region: string;
+    bucket: string;
+    accessKeyId: string;
+    secretAccessKey: string;
+  };
+  return {
+    ...settings,
+    stop: async () => {
+      child.kill("SIGTERM");
+      await child.exited;
+    },
+  };
 }
 
 /** Links and files of the source that came back in the target, compared by primary value ("Name"). */
