@@ -18,7 +18,11 @@ downloads: 8           # attachment downloads in flight at once
 
 output:
   dir: ./backups
+  # Retention, restic-style: the newest archive of each of the last N hours/days/ISO weeks/months/years
+  # (UTC) is kept, plus the \`last\` N; an archive kept by any rule stays. Per base.
+  keep: { last: 7, daily: 14, weekly: 8, monthly: 12 }   # also hourly, yearly
 
-# Retention (keep:, prune) and S3 upload (s3:) are not supported yet in this version; the config
-# refuses them. Delete old archives and copy them off-site with your own tools for now.
+prune: false           # true: apply output.keep to each base right after its backup succeeded
+
+# S3 upload (s3:) is not supported yet in this version; the config refuses it.
 `;

@@ -65,7 +65,13 @@ export function parseConfig(
   refuseUnsupported(parsed, source);
   const raw = interpolate(parsed, env, source, []);
   const result = v.safeParse(ConfigSchema, raw);
-  if (result.success) return result.output;
+  if (result.success) {
+    if (result.output.prune && !result.output.output.keep)
+      throw new AirbackupError("CONFIG_INVALID", `${source}: prune: true needs a retention policy in output.keep`, {
+        hint: "add e.g. output: { keep: { last: 7, daily: 14 } }, or remove prune: true",
+      });
+    return result.output;
+  }
   const issue = result.issues[0];
   const more =
     result.issues.length > 1
@@ -77,13 +83,7 @@ export function parseConfig(
 // --- internal ---
 
 /** Keys the design names but this version does not implement: refused, so nobody relies on them silently. */
-const UNSUPPORTED: { path: string[]; what: string }[] = [
-  { path: ["s3"], what: "S3 upload" },
-  { path: ["output", "keep"], what: "retention" },
-  { path: ["keep"], what: "retention" },
-  { path: ["prune"], what: "pruning" },
-  { path: ["output", "prune"], what: "pruning" },
-];
+const UNSUPPORTED: { path: string[]; what: string }[] = [{ path: ["s3"], what: "S3 upload" }];
 
 function refuseUnsupported(raw: unknown, source: string): void {
   for (const { path, what } of UNSUPPORTED) {

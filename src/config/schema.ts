@@ -5,17 +5,24 @@ import { ID_PATTERN, idExample } from "../airtable/ids.ts";
 const baseId = v.pipe(v.string(), v.regex(ID_PATTERN.base, `an Airtable base id like ${idExample("base")}`));
 const count = v.pipe(v.number(), v.integer(), v.minValue(0));
 
-// Retention and S3 are not implemented yet: these two schemas are not part of ConfigSchema, and load.ts
-// refuses `keep:`, `prune:` and `s3:` with a clear message. They wait here for the features.
-export const KeepSchema = v.strictObject({
-  last: v.optional(count),
-  hourly: v.optional(count),
-  daily: v.optional(count),
-  weekly: v.optional(count),
-  monthly: v.optional(count),
-  yearly: v.optional(count),
-});
+/** restic-style retention (src/storage/retention.ts); a policy that keeps nothing is refused. */
+export const KeepSchema = v.pipe(
+  v.strictObject({
+    last: v.optional(count),
+    hourly: v.optional(count),
+    daily: v.optional(count),
+    weekly: v.optional(count),
+    monthly: v.optional(count),
+    yearly: v.optional(count),
+  }),
+  v.check(
+    (policy) => Object.values(policy).some((n) => (n ?? 0) > 0),
+    "a policy that keeps something (at least one of last, hourly, daily, weekly, monthly, yearly above 0)",
+  ),
+);
 
+// S3 is not implemented yet: this schema is not part of ConfigSchema, and load.ts refuses `s3:` with a
+// clear message. It waits here for the feature.
 export const S3Schema = v.strictObject({
   endpoint: v.optional(v.pipe(v.string(), v.url("a URL like https://s3.eu-west-1.amazonaws.com"))),
   region: v.optional(v.string()),
@@ -42,9 +49,12 @@ export const ConfigSchema = v.strictObject({
   output: v.optional(
     v.strictObject({
       dir: v.optional(v.pipe(v.string(), v.minLength(1)), "./backups"),
+      keep: v.optional(KeepSchema),
     }),
     { dir: "./backups" },
   ),
+  /** Apply output.keep to each base right after its backup succeeded (as `backup --prune`). */
+  prune: v.optional(v.boolean(), false),
 });
 
 export type Config = v.InferOutput<typeof ConfigSchema>;

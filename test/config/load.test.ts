@@ -71,18 +71,31 @@ describe("parseConfig", () => {
     expect(message).not.toContain(secret);
   });
 
+  test.each([["s3:\n  bucket: b\n  secretAccessKey: ${AWS_SECRET_ACCESS_KEY}", "s3"]])(
+    "unsupported %p is refused (not silently ignored)",
+    (text, key) => {
+      expect(messageOf(text)).toBe(
+        `airbackup.yaml: ${key}: is not supported yet in airbackup ${pkg.version} (S3 upload); remove it`,
+      );
+    },
+  );
+
+  test("retention: output.keep and prune are read", () => {
+    const config = parseConfig("output:\n  keep: { last: 7, daily: 14, weekly: 8 }\nprune: true", "x.yaml", {});
+    expect(config.output.keep).toEqual({ last: 7, daily: 14, weekly: 8 });
+    expect(config.prune).toBe(true);
+    expect(parseConfig("", "x.yaml", {}).prune).toBe(false);
+  });
+
   test.each([
-    ["s3:\n  bucket: b\n  secretAccessKey: ${AWS_SECRET_ACCESS_KEY}", "s3"],
-    ["output:\n  dir: ./b\n  keep: { last: 7 }", "output.keep"],
-    ["keep: { last: 7 }", "keep"],
-    ["prune: true", "prune"],
-    ["output:\n  prune: true", "output.prune"],
-  ])("unsupported %p is refused (not silently ignored)", (text, key) => {
-    expect(messageOf(text)).toBe(
-      `airbackup.yaml: ${key}: is not supported yet in airbackup ${pkg.version} (${
-        key.endsWith("s3") ? "S3 upload" : key.endsWith("keep") ? "retention" : "pruning"
-      }); remove it`,
-    );
+    ["output:\n  keep: {}", "airbackup.yaml: output.keep: expected a policy that keeps something"],
+    ["output:\n  keep: { last: 0, daily: 0 }", "airbackup.yaml: output.keep: expected a policy that keeps something"],
+    ["output:\n  keep: { dayly: 7 }", 'airbackup.yaml: unknown key "dayly" in output.keep; did you mean "daily"?'],
+    ["output:\n  keep: { last: -1 }", "airbackup.yaml: output.keep.last: expected a number >= 0"],
+    ["prune: true", "airbackup.yaml: prune: true needs a retention policy in output.keep"],
+    ["keep: { last: 7 }", 'airbackup.yaml: unknown key "keep"'],
+  ])("retention %p is refused: %s", (text, expected) => {
+    expect(messageOf(text)).toStartWith(expected);
   });
 
   test("an unset ${VAR} names the variable and the key", () => {
@@ -125,7 +138,9 @@ describe("EXAMPLE_CONFIG (airbackup init)", () => {
       output: { dir: "./backups" },
     });
     expect(config.bases).toBeUndefined();
-    expect(EXAMPLE_CONFIG).not.toMatch(/^\s*#?\s*(s3|keep|prune):/m);
+    expect(config.output.keep).toEqual({ last: 7, daily: 14, weekly: 8, monthly: 12 });
+    expect(config.prune).toBe(false);
+    expect(EXAMPLE_CONFIG).not.toMatch(/^\s*#?\s*s3:/m);
   });
 });
 
