@@ -3,15 +3,20 @@
 import * as v from "valibot";
 import { AirbackupError } from "../errors.ts";
 import { withRetry } from "../retry.ts";
-import { AmbiguousWriteError, AttachmentUrlExpiredError } from "./errors.ts";
-import { errorForStatus, parseErrorBody, type RequestContext, redact } from "./http-errors.ts";
+import { errorForStatus, parseErrorBody, type RequestContext, redact } from "./error-answers.ts";
 import { createRateLimiter, type RateLimiter } from "./rate-limiter.ts";
+import { AmbiguousWriteError, AttachmentUrlExpiredError } from "./recoverable-errors.ts";
+
+/** Airtable's Web API; the config layer lets AIRTABLE_API_URL replace it. */
+export const DEFAULT_API_URL = "https://api.airtable.com";
+/** Airtable's upload endpoint host; the config layer lets AIRTABLE_CONTENT_URL replace it. */
+export const DEFAULT_CONTENT_URL = "https://content.airtable.com";
 
 export interface AirtableClientOptions {
   token: string;
-  /** Default https://api.airtable.com (the config layer applies AIRTABLE_API_URL). */
+  /** Default DEFAULT_API_URL. */
   apiUrl?: string;
-  /** Default https://content.airtable.com (upload endpoint; the config layer applies AIRTABLE_CONTENT_URL). */
+  /** Default DEFAULT_CONTENT_URL. */
   contentUrl?: string;
   /** e.g. `airbackup/0.1.0`. */
   userAgent: string;
@@ -80,8 +85,8 @@ export interface AirtableClient {
 }
 
 export function createAirtableClient(options: AirtableClientOptions): AirtableClient {
-  const apiUrl = (options.apiUrl ?? "https://api.airtable.com").replace(/\/+$/, "");
-  const contentUrl = (options.contentUrl ?? "https://content.airtable.com").replace(/\/+$/, "");
+  const apiUrl = (options.apiUrl ?? DEFAULT_API_URL).replace(/\/+$/, "");
+  const contentUrl = (options.contentUrl ?? DEFAULT_CONTENT_URL).replace(/\/+$/, "");
   const limiter = options.limiter ?? createRateLimiter();
   const timeoutMs = options.timeoutMs ?? 60_000;
   const waitMs = options.rateLimitWaitMs ?? 30_000;

@@ -3,14 +3,14 @@
 import type { AirtableClient } from "./client.ts";
 import {
   type AirtableBase,
-  type AirtableBaseSchema,
   type AirtableComment,
   type AirtableRecord,
-  BaseSchemaResponseSchema,
+  type AirtableTables,
   CommentsPageSchema,
   ListBasesSchema,
   RecordPageSchema,
   RecordSchema,
+  TablesResponseSchema,
 } from "./schemas.ts";
 
 export interface ListRecordsOptions {
@@ -63,14 +63,14 @@ export async function getBaseSchema(
   client: AirtableClient,
   baseId: string,
   options: { includeVisibleFieldIds?: boolean; signal?: AbortSignal } = {},
-): Promise<AirtableBaseSchema> {
+): Promise<AirtableTables> {
   const query = new URLSearchParams(options.includeVisibleFieldIds === false ? {} : { include: "visibleFieldIds" });
   return client.request({
     method: "GET",
     path: `/v0/meta/bases/${enc(baseId)}/tables`,
     query,
     baseId,
-    schema: BaseSchemaResponseSchema,
+    schema: TablesResponseSchema,
     what: `the schema of base ${baseId}`,
     scope: "schema.bases:read",
     signal: options.signal,

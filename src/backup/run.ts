@@ -6,7 +6,7 @@ import { checkAirtableId } from "../airtable/ids.ts";
 import { createRateLimiter } from "../airtable/rate-limiter.ts";
 import { getBaseSchema, listComments } from "../airtable/read.ts";
 import { type AirtableRecord, isAttachmentList } from "../airtable/schemas.ts";
-import { type ArchiveWriter, openArchiveWriter } from "../archive/archive-writer.ts";
+import { type ArchiveWriter, createArchive } from "../archive/archive-writer.ts";
 import type { AirtableSettings } from "../config/load.ts";
 import { AirbackupError } from "../errors.ts";
 import { archiveName } from "../storage/archive-names.ts";
@@ -120,14 +120,14 @@ async function backupBase(
     options.onEvent?.({ type: "base-start", baseId: plan.id, baseName: plan.name, tables: plan.tables.length });
     tmpDir = await mkdtemp(join(options.outDir, `.airbackup-${plan.id}-`));
     const finalPath = join(options.outDir, archiveName(plan.name, plan.id, started));
-    archive = await openArchiveWriter(finalPath, {
+    archive = await createArchive(finalPath, {
       tool: options.tool,
       base: { id: plan.id, name: plan.name },
       startedAt: started,
     });
     const writer = archive;
     // The archive writer queues its operations in call order: producers call it directly.
-    if (plan.schema) await writer.addSchema(plan.schema);
+    if (plan.schema) await writer.writeSchema(plan.schema);
 
     fetcher = createAttachmentFetcher({
       client,
@@ -175,7 +175,7 @@ async function backupBase(
             },
           });
           // Without schema access the "id" is the configured name: the key is its safe, unique entry name.
-          await writer.addTableFile({ id: table.key, name: table.name }, spool, records);
+          await writer.writeTableFile({ id: table.key, name: table.name }, spool, records);
           await rm(spool, { force: true });
           index.push(...lines);
           commentsByTable.set(table.id, commented);
@@ -199,7 +199,7 @@ async function backupBase(
         const sha256 = attachments.hashOf(line.id);
         return sha256 ? [JSON.stringify({ ...line, sha256 })] : [];
       });
-      await writer.addAttachmentIndex(complete);
+      await writer.writeAttachmentIndex(complete);
     }
     if (options.comments) {
       for (const table of plan.tables) {
@@ -209,7 +209,7 @@ async function backupBase(
           lines.push(
             JSON.stringify({ record, comments: await listComments(client, plan.id, table.id, record, { signal }) }),
           );
-        await writer.addComments(table.key, lines);
+        await writer.writeComments(table.key, lines);
       }
     }
     if (plan.schema) await checkSchemaUnchanged(client, plan, warn);

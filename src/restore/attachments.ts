@@ -4,12 +4,13 @@
 // file the upload endpoint answers 413 for (recorded, so a resume does not send it again). An upload is
 // not idempotent, so a journal `att-pending` entry records the cell's length before each upload; after
 // a lost answer (or on resume) the record is read back and the upload counts as done when the cell grew.
-import { AmbiguousWriteError } from "../airtable/errors.ts";
+
 import { getRecord } from "../airtable/read.ts";
+import { AmbiguousWriteError } from "../airtable/recoverable-errors.ts";
 import { uploadAttachment } from "../airtable/write.ts";
+import type { ArchivedAttachment } from "../archive/contents.ts";
 import { AirbackupError } from "../errors.ts";
 import { throwIfInterrupted } from "../shutdown.ts";
-import type { ArchivedAttachment } from "./archive-source.ts";
 import { isRefusal, type RestoreContext, refusalReason } from "./context.ts";
 
 export const MAX_UPLOAD_BYTES = 5 * 1024 * 1024;

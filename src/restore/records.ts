@@ -1,7 +1,7 @@
 // First pass: every archived record of a table created ten per request, without links, attachments or
 // computed values. A refused batch (422) is bisected down to the record, and the record is retried without
 // one field at a time, so one bad value never sinks the other nine records of its batch.
-import { AmbiguousWriteError } from "../airtable/errors.ts";
+import { AmbiguousWriteError } from "../airtable/recoverable-errors.ts";
 import { createRecords, MAX_RECORDS_PER_REQUEST } from "../airtable/write.ts";
 import type { AirbackupError } from "../errors.ts";
 import { throwIfInterrupted } from "../shutdown.ts";

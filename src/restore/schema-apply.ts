@@ -2,8 +2,9 @@
 // fields on tables that exist, then link fields, renaming each inverse Airtable makes to its archived
 // name. Every id is journaled as it is created; a create whose answer was lost is settled by reading
 // the schema back and finding the table or field by name.
-import { AmbiguousWriteError } from "../airtable/errors.ts";
+
 import { getBaseSchema } from "../airtable/read.ts";
+import { AmbiguousWriteError } from "../airtable/recoverable-errors.ts";
 import type { AirtableField, AirtableTable } from "../airtable/schemas.ts";
 import { createField, createTable, type NewTable, updateField } from "../airtable/write.ts";
 import { AirbackupError } from "../errors.ts";

@@ -1,7 +1,7 @@
 // Reading through the client against the simulator: bases, schema, record pages, records, comments, iterators.
 import { describe, expect, test } from "bun:test";
-import { IteratorExpiredError } from "../../src/airtable/errors.ts";
 import { getBaseSchema, getRecord, listBases, listComments, listRecordPages } from "../../src/airtable/read.ts";
+import { IteratorExpiredError } from "../../src/airtable/recoverable-errors.ts";
 import { startAirtableSim } from "../support/airtable-sim/index.ts";
 import { BASE_ID, fakeId, rejection, simClient, TABLE_ID, TABLE_NAME, tinyBase } from "./sim-client.ts";
 

@@ -1,6 +1,6 @@
 // Turns Airtable's error answers (both envelopes) into errors a user can act on, without the token.
 import { AirbackupError } from "../errors.ts";
-import { IteratorExpiredError } from "./errors.ts";
+import { IteratorExpiredError } from "./recoverable-errors.ts";
 
 /** Which request failed, in words, and what it needs: used in messages and hints. */
 export interface RequestContext {
