@@ -15,6 +15,8 @@ const main = defineCommand({
     bases: () => import("./commands/bases.ts").then((m) => guard(m.default)),
     init: () => import("./commands/init.ts").then((m) => guard(m.default)),
     inspect: () => import("./commands/inspect.ts").then((m) => guard(m.default)),
+    list: () => import("./commands/list.ts").then((m) => guard(m.default)),
+    prune: () => import("./commands/prune.ts").then((m) => guard(m.default)),
     restore: () => import("./commands/restore.ts").then((m) => guard(m.default)),
     verify: () => import("./commands/verify.ts").then((m) => guard(m.default)),
   },

@@ -12,6 +12,7 @@ import { AirbackupError } from "../errors.ts";
 import { archiveName } from "../storage/archive-names.ts";
 import { createAttachmentFetcher } from "./attachments.ts";
 import { type BasePlan, type BaseTarget, describeSchemaChanges, listTargets, planBase } from "./discover.ts";
+import { lockBase, type PruneSettings, pruneBase } from "./housekeeping.ts";
 import { spoolTable } from "./table-spool.ts";
 
 export interface BackupOptions {
@@ -22,6 +23,8 @@ export interface BackupOptions {
   attachments: boolean;
   comments: boolean;
   downloads: number;
+  /** Apply this retention policy to each base right after its backup succeeded (`--prune`). */
+  prune?: PruneSettings;
   tool: { name: string; version: string };
   signal: AbortSignal;
   now?: () => Date;
@@ -34,7 +37,9 @@ export type BackupEvent =
   | { type: "table-done"; baseId: string; table: string; records: number }
   | { type: "attachment-bytes"; bytes: number }
   | { type: "warning"; baseId: string; message: string }
-  | { type: "notice"; baseId: string; message: string }
+  /** `attention`: shown even in cron (a killed earlier run), though not a warning about this archive. */
+  | { type: "notice"; baseId: string; message: string; attention?: boolean }
+  | { type: "verifying"; baseId: string; path: string }
   | { type: "retry"; info: AirtableRetryInfo }
   | { type: "base-done"; report: BaseReport };
 
@@ -105,6 +110,7 @@ async function backupBase(
     options.onEvent?.({ type: "warning", baseId: target.id, message });
   };
   let archive: ArchiveWriter | undefined;
+  let lock: Awaited<ReturnType<typeof lockBase>> | undefined;
   let tmpDir: string | undefined;
   let fetcher: ReturnType<typeof createAttachmentFetcher> | undefined;
   // Stops this base's remaining work (other tables, downloads) as soon as any part of it fails.
@@ -113,6 +119,9 @@ async function backupBase(
   try {
     // Base ids from the list of bases and table ids from the schema become file and entry names.
     checkAirtableId("base", target.id, "Airtable's list of bases");
+    lock = await lockBase(options.outDir, target.id, started, (message) =>
+      options.onEvent?.({ type: "notice", baseId: target.id, message, attention: true }),
+    );
     const plan = await planBase(client, target, name);
     if (plan.schema) for (const table of plan.tables) checkAirtableId("table", table.id, `the schema of ${plan.id}`);
     report.baseName = plan.name;
@@ -124,6 +133,7 @@ async function backupBase(
       tool: options.tool,
       base: { id: plan.id, name: plan.name },
       startedAt: started,
+      signal,
     });
     const writer = archive;
     // The archive writer queues its operations in call order: producers call it directly.
@@ -214,7 +224,16 @@ async function backupBase(
     }
     if (plan.schema) await checkSchemaUnchanged(client, plan, warn);
 
-    report.path = await writer.finish({ warnings: report.warnings, finishedAt: now(), apiCalls: client.calls });
+    report.path = await writer.finish({
+      warnings: report.warnings,
+      finishedAt: now(),
+      apiCalls: client.calls,
+      onVerify: () => options.onEvent?.({ type: "verifying", baseId: plan.id, path: writer.partialPath }),
+    });
+    if (options.prune)
+      await pruneBase(options.prune, plan.id, now(), signal, (message) =>
+        options.onEvent?.({ type: "notice", baseId: plan.id, message }),
+      );
   } catch (error) {
     report.error = options.signal.aborted ? (options.signal.reason ?? error) : error;
     stop.abort(error);
@@ -222,6 +241,7 @@ async function backupBase(
     await archive?.abort();
   } finally {
     if (tmpDir) await rm(tmpDir, { recursive: true, force: true });
+    lock?.release();
     report.apiCalls = client.calls;
     report.seconds = (now().getTime() - started.getTime()) / 1000;
   }

@@ -5,12 +5,15 @@ import { defineCommand } from "citty";
 import pkg from "../../package.json" with { type: "json" };
 import { idExample, isAirtableId } from "../airtable/ids.ts";
 import type { BaseTarget } from "../backup/discover.ts";
+import type { PruneSettings } from "../backup/housekeeping.ts";
 import { type BackupEvent, type BaseReport, runBackup } from "../backup/run.ts";
 import { loadConfig, resolveAirtable } from "../config/load.ts";
 import { AirbackupError, EXIT, exitCodeFor, formatError } from "../errors.ts";
 import { configureLog } from "../log.ts";
 import { createProgress } from "../progress.ts";
 import { shutdownSignal } from "../shutdown.ts";
+import { LocalStorage } from "../storage/local.ts";
+import type { KeepPolicy } from "../storage/retention.ts";
 import { commonArgs, repeated } from "./args.ts";
 
 export default defineCommand({
@@ -36,6 +39,10 @@ export default defineCommand({
       default: true,
       description: "Download attachment files (--no-attachments skips them)",
     },
+    prune: {
+      type: "boolean",
+      description: "Apply output.keep to each base right after its backup succeeded (default: prune: in the config)",
+    },
   },
   async run({ args, rawArgs }) {
     // Cron wants silence when all is well: without a TTY, only warnings and errors unless --verbose.
@@ -60,7 +67,8 @@ export default defineCommand({
     const onEvent = (event: BackupEvent) => {
       progress?.update(event);
       if (event.type === "warning") log.warn(event.message);
-      else if (event.type === "notice") log.info(event.message);
+      else if (event.type === "notice") event.attention ? log.warn(event.message) : log.info(event.message);
+      else if (event.type === "verifying") log.debug(`verifying ${event.path}`);
       else if (event.type === "retry")
         log.debug(
           `retrying ${event.info.method} ${event.info.target} in ${Math.round(event.info.delayMs)} ms: ${event.info.reason}`,
@@ -78,6 +86,7 @@ export default defineCommand({
       attachments: args.attachments !== false && config.attachments,
       comments: config.comments,
       downloads: config.downloads,
+      prune: pruneSettings(args.prune ?? config.prune, config.output.keep, outDir),
       tool: { name: pkg.name, version: pkg.version },
       signal: shutdownSignal,
       onEvent,
@@ -108,6 +117,15 @@ function resolveTargets(
   }
   if (bases.length === 0) return configured;
   return bases.map((id) => ({ id, tables: tables.length > 0 ? tables : configured?.find((b) => b.id === id)?.tables }));
+}
+
+function pruneSettings(prune: boolean, policy: KeepPolicy | undefined, outDir: string): PruneSettings | undefined {
+  if (!prune) return undefined;
+  if (!policy)
+    throw new AirbackupError("USAGE", "--prune needs a retention policy: output.keep in the config", {
+      hint: "add e.g. output: { keep: { last: 7, daily: 14 } } to airbackup.yaml",
+    });
+  return { policy, places: [new LocalStorage(outDir)] };
 }
 
 /** Failure beats warnings beats success; an interruption beats everything. */

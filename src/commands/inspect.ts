@@ -5,6 +5,7 @@ import { type ArchiveSummary, inspectArchive } from "../archive/inspect.ts";
 import { configureLog } from "../log.ts";
 import { printable } from "../printable.ts";
 import { commonArgs } from "./args.ts";
+import { formatBytes } from "./format.ts";
 
 export default defineCommand({
   meta: {
@@ -43,15 +44,4 @@ export function formatSummary(s: ArchiveSummary): string {
     ...s.warnings.map((w) => `  - ${w}`),
   ];
   return `${lines.map((line) => printable(line)).join("\n")}\n`;
-}
-
-function formatBytes(n: number): string {
-  const units = ["B", "KB", "MB", "GB", "TB"];
-  let value = n;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }

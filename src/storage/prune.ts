@@ -18,7 +18,9 @@ export interface PruneOptions {
   localDir?: string;
   /** Whether a base's leftovers may go: false while a backup of it runs (its lock is held). */
   leftoversFree?: (baseId: string) => boolean;
-  /** Called for each archive found damaged while looking for a base's newest intact one. */
+  /** Stops between removals (an interrupted prune leaves every archive whole or gone, never half). */
+  signal?: AbortSignal;
+  /** Called for each archive found damaged while looking for a base's newest intact one; `problem` names it. */
   onDamaged?: (name: string, problem: string) => void;
 }
 
@@ -75,8 +77,10 @@ export async function prunePlace(storage: Storage, options: PruneOptions): Promi
         keep: d.keep,
         reasons: d.reasons,
       };
-      if (!d.keep && !options.dryRun)
+      if (!d.keep && !options.dryRun) {
+        options.signal?.throwIfAborted();
         await storage.delete(d.archive.name).catch((error: unknown) => (entry.error = messageOf(error)));
+      }
       report.archives.push(entry);
     }
   }
@@ -92,6 +96,7 @@ export async function prunePlace(storage: Storage, options: PruneOptions): Promi
   for (const leftover of leftovers) {
     const entry: Leftover & { error?: string } = { ...leftover };
     if (!options.dryRun) {
+      options.signal?.throwIfAborted();
       const removing =
         leftover.kind === "partial" ? storage.delete(leftover.name) : removeLocalLeftover(options.localDir!, leftover);
       await removing.catch((error: unknown) => (entry.error = messageOf(error)));
@@ -101,14 +106,18 @@ export async function prunePlace(storage: Storage, options: PruneOptions): Promi
   return report;
 }
 
-/** Intact enough to restore from: the zip's central directory reads, and so does its manifest (CRC checked), naming the base. */
+/**
+ * What keeps an archive from being called intact, or undefined: its zip central directory reads, and so
+ * does manifest.json (CRC-32 checked, format 1 parsed) naming the base of its file name. Cheap (the
+ * tail of the file, a few Range reads on S3); `verify` is the full check of every byte.
+ */
 export async function checkIntact(storage: Storage, archive: ArchiveName): Promise<string | undefined> {
   try {
-    const file = await storage.open(archive.name);
-    const zip = await openZipFile(file, `${storage.label}/${archive.name}`);
+    const label = `${storage.label}/${archive.name}`;
+    const zip = await openZipFile(await storage.open(archive.name), label);
     try {
       const manifest = await readManifestOf(zip);
-      if (manifest.base.id !== archive.baseId) return `its manifest names base ${manifest.base.id}`;
+      if (manifest.base.id !== archive.baseId) return `${label}: its manifest names another base, ${manifest.base.id}`;
       return undefined;
     } finally {
       await zip.close();

@@ -1,0 +1,57 @@
+// `airbackup list`: the archives in the output directory (and the bucket), newest first, on stdout.
+import { defineCommand } from "citty";
+import { idExample, isAirtableId } from "../airtable/ids.ts";
+import { loadConfig } from "../config/load.ts";
+import { AirbackupError } from "../errors.ts";
+import { log } from "../log.ts";
+import { printable } from "../printable.ts";
+import { listArchives } from "../storage/catalog.ts";
+import { archivePlaces } from "../storage/places.ts";
+import { commonArgs, repeated } from "./args.ts";
+import { columns, formatBytes } from "./format.ts";
+
+export default defineCommand({
+  meta: {
+    name: "list",
+    description: "List the archives in the output directory and in S3, newest first (base, time, size, where)",
+  },
+  args: {
+    ...commonArgs,
+    base: { type: "string", alias: "b", description: "Only this base's archives (repeatable)" },
+    out: {
+      type: "string",
+      alias: "o",
+      description: "The archive directory (default: output.dir of the config, else ./backups)",
+    },
+  },
+  async run({ args, rawArgs }) {
+    const { config, warnings } = await loadConfig(args.config);
+    for (const warning of warnings) log.warn(warning);
+    const bases = baseFilter(repeated(rawArgs, "--base", "-b"));
+    const places = archivePlaces(args.out ?? config.output.dir);
+    const archives = await listArchives(places, bases);
+    if (args.json) {
+      const rows = archives.map((a) => ({ ...a, where: a.places.map((p) => p.where), size: a.places[0]!.size }));
+      process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+      return;
+    }
+    if (archives.length === 0) log.info(`no archives in ${places.map((p) => p.label).join(" or ")}`);
+    const rows = archives.map((a) => [
+      a.baseId,
+      a.slug,
+      a.at.replace(".000Z", "Z"),
+      formatBytes(a.places[0]!.size),
+      a.places.map((p) => p.where).join("+"),
+      printable(a.name),
+    ]);
+    process.stdout.write(columns(rows));
+  },
+});
+
+/** The set of bases named with --base (checked), or undefined for all. */
+export function baseFilter(ids: string[]): Set<string> | undefined {
+  for (const id of ids)
+    if (!isAirtableId("base", id))
+      throw new AirbackupError("USAGE", `--base ${id}: expected a base id like ${idExample("base")}`);
+  return ids.length > 0 ? new Set(ids) : undefined;
+}
