@@ -104,7 +104,7 @@ describe("reading", () => {
     sim.expireIterators();
     const error = await rejection(pages.next());
     expect(error).toBeInstanceOf(IteratorExpiredError);
-    expect((error as IteratorExpiredError).code).toBe("AIRTABLE_INVALID");
+    expect((error as IteratorExpiredError).code).toBe("AIRTABLE_ITERATOR_EXPIRED");
     expect((error as Error).message).toContain("LIST_RECORDS_ITERATOR_NOT_AVAILABLE");
     let count = 0;
     for await (const page of listRecordPages(client, BASE_ID, TABLE_ID, { pageSize: 10 })) count += page.length;
