@@ -11,7 +11,7 @@ import {
   SCHEMA_PATH,
 } from "./layout.ts";
 import { type Manifest, parseManifest } from "./manifest.ts";
-import { openZip, type ZipArchive, type ZipEntry } from "./zip-reader.ts";
+import { type OpenedSource, openZip, type ZipArchive, type ZipEntry } from "./zip-reader.ts";
 
 export interface VerifyReport {
   path: string;
@@ -25,11 +25,15 @@ export interface VerifyReport {
 const MAX_PROBLEMS = 50;
 
 /** `signal` stops the check between chunks: an aborted verify throws the signal's reason, never a report. */
-export async function verifyArchive(path: string, options: { signal?: AbortSignal } = {}): Promise<VerifyReport> {
+export async function verifyArchive(
+  source: string | OpenedSource,
+  options: { signal?: AbortSignal } = {},
+): Promise<VerifyReport> {
+  const path = typeof source === "string" ? source : source.label;
   const problems: string[] = [];
   let zip: ZipArchive;
   try {
-    zip = await openZip(path);
+    zip = await openZip(source);
   } catch (error) {
     return { path, ok: false, problems: [messageOf(error)] };
   }

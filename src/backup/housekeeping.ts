@@ -6,7 +6,7 @@ import { checkAirtableId } from "../airtable/ids.ts";
 import { AirbackupError } from "../errors.ts";
 import { localLeftovers, removeLocalLeftover } from "../storage/leftovers.ts";
 import { acquireLock, backupLock, backupLockPath, type Lock } from "../storage/lock.ts";
-import { prunePlace } from "../storage/prune.ts";
+import { pathIn, prunePlace } from "../storage/prune.ts";
 import type { KeepPolicy } from "../storage/retention.ts";
 import type { Storage } from "../storage/storage.ts";
 
@@ -54,10 +54,11 @@ export async function pruneBase(
     });
     for (const archive of report.archives) {
       if (archive.keep) continue;
-      if (archive.error) failures.push(`${place.label}/${archive.name}: ${archive.error}`);
-      else notice(`pruned ${archive.name} from ${place.label}`);
+      if (archive.error) failures.push(`${pathIn(place, archive.name)}: ${archive.error}`);
+      else notice(`pruned ${pathIn(place, archive.name)} (${place.kind})`);
     }
-    for (const leftover of report.leftovers) if (leftover.error) failures.push(`${leftover.name}: ${leftover.error}`);
+    for (const leftover of report.leftovers)
+      if (leftover.error) failures.push(`${pathIn(place, leftover.name)}: ${leftover.error}`);
   }
   if (failures.length > 0)
     throw new AirbackupError(

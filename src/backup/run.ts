@@ -12,7 +12,7 @@ import { AirbackupError } from "../errors.ts";
 import { archiveName } from "../storage/archive-names.ts";
 import { createAttachmentFetcher } from "./attachments.ts";
 import { type BasePlan, type BaseTarget, describeSchemaChanges, listTargets, planBase } from "./discover.ts";
-import { lockBase, type PruneSettings, pruneBase } from "./housekeeping.ts";
+import { lockBase } from "./housekeeping.ts";
 import { spoolTable } from "./table-spool.ts";
 
 export interface BackupOptions {
@@ -23,8 +23,11 @@ export interface BackupOptions {
   attachments: boolean;
   comments: boolean;
   downloads: number;
-  /** Apply this retention policy to each base right after its backup succeeded (`--prune`). */
-  prune?: PruneSettings;
+  /**
+   * Runs once a base's archive is in place, still under the base's lock: the upload, then `--prune`. It may
+   * update `report.path`; a throw fails the base (the local archive stays).
+   */
+  afterArchive?: (report: BaseReport, signal: AbortSignal) => Promise<void>;
   tool: { name: string; version: string };
   signal: AbortSignal;
   now?: () => Date;
@@ -230,10 +233,7 @@ async function backupBase(
       apiCalls: client.calls,
       onVerify: () => options.onEvent?.({ type: "verifying", baseId: plan.id, path: writer.partialPath }),
     });
-    if (options.prune)
-      await pruneBase(options.prune, plan.id, now(), signal, (message) =>
-        options.onEvent?.({ type: "notice", baseId: plan.id, message }),
-      );
+    await options.afterArchive?.(report, signal);
   } catch (error) {
     report.error = options.signal.aborted ? (options.signal.reason ?? error) : error;
     stop.abort(error);

@@ -5,15 +5,19 @@ import { defineCommand } from "citty";
 import pkg from "../../package.json" with { type: "json" };
 import { idExample, isAirtableId } from "../airtable/ids.ts";
 import type { BaseTarget } from "../backup/discover.ts";
-import type { PruneSettings } from "../backup/housekeeping.ts";
+import { type PruneSettings, pruneBase } from "../backup/housekeeping.ts";
 import { type BackupEvent, type BaseReport, runBackup } from "../backup/run.ts";
 import { loadConfig, resolveAirtable } from "../config/load.ts";
+import { resolveS3 } from "../config/s3-settings.ts";
 import { AirbackupError, EXIT, exitCodeFor, formatError } from "../errors.ts";
 import { configureLog } from "../log.ts";
 import { createProgress } from "../progress.ts";
 import { shutdownSignal } from "../shutdown.ts";
 import { LocalStorage } from "../storage/local.ts";
 import type { KeepPolicy } from "../storage/retention.ts";
+import { S3Storage } from "../storage/s3.ts";
+import type { Storage } from "../storage/storage.ts";
+import { uploadArchive } from "../storage/upload.ts";
 import { commonArgs, repeated } from "./args.ts";
 
 export default defineCommand({
@@ -43,6 +47,11 @@ export default defineCommand({
       type: "boolean",
       description: "Apply output.keep to each base right after its backup succeeded (default: prune: in the config)",
     },
+    upload: {
+      type: "boolean",
+      default: true,
+      description: "Upload each archive to the config's s3: bucket (--no-upload skips it for this run)",
+    },
   },
   async run({ args, rawArgs }) {
     // Cron wants silence when all is well: without a TTY, only warnings and errors unless --verbose.
@@ -55,8 +64,14 @@ export default defineCommand({
     const { config, warnings } = await loadConfig(args.config);
     for (const warning of warnings) log.warn(warning);
     const airtable = resolveAirtable(config);
+    const s3Settings = args.upload !== false ? resolveS3(config) : undefined;
+    const s3 = s3Settings && new S3Storage(s3Settings);
     const targets = resolveTargets(config.bases, repeated(rawArgs, "--base", "-b"), repeated(rawArgs, "--table", "-t"));
     const outDir = args.out ?? config.output.dir;
+    const prune = pruneSettings(args.prune ?? config.prune, config.output.keep, [
+      new LocalStorage(outDir),
+      ...(s3 ? [s3] : []),
+    ]);
     await mkdir(outDir, { recursive: true }).catch((error: unknown) => {
       throw new AirbackupError("IO", `cannot create the output directory ${outDir}: ${(error as Error).message}`, {
         cause: error,
@@ -86,7 +101,15 @@ export default defineCommand({
       attachments: args.attachments !== false && config.attachments,
       comments: config.comments,
       downloads: config.downloads,
-      prune: pruneSettings(args.prune ?? config.prune, config.output.keep, outDir),
+      afterArchive: async (base, signal) => {
+        // Upload first, then prune: a base whose upload failed has failed, and prunes nothing.
+        if (s3) {
+          const uploaded = await uploadArchive(s3, base.path!, { keepLocal: config.output.keepLocal, signal });
+          log.debug(`${base.baseName} (${base.baseId}): uploaded to ${uploaded.url}`);
+          base.path = uploaded.location;
+        }
+        if (prune) await pruneBase(prune, base.baseId, new Date(), signal, (message) => log.info(message));
+      },
       tool: { name: pkg.name, version: pkg.version },
       signal: shutdownSignal,
       onEvent,
@@ -94,7 +117,7 @@ export default defineCommand({
 
     let exit: number = EXIT.ok;
     for (const base of report.bases) {
-      if (base.path) process.stdout.write(`${base.path}\n`);
+      if (base.path && !base.error) process.stdout.write(`${base.path}\n`);
       const code = base.error ? exitCodeFor(base.error) : base.warnings.length > 0 ? EXIT.warnings : EXIT.ok;
       exit = worst(exit, code);
     }
@@ -119,13 +142,13 @@ function resolveTargets(
   return bases.map((id) => ({ id, tables: tables.length > 0 ? tables : configured?.find((b) => b.id === id)?.tables }));
 }
 
-function pruneSettings(prune: boolean, policy: KeepPolicy | undefined, outDir: string): PruneSettings | undefined {
+function pruneSettings(prune: boolean, policy: KeepPolicy | undefined, places: Storage[]): PruneSettings | undefined {
   if (!prune) return undefined;
   if (!policy)
     throw new AirbackupError("USAGE", "--prune needs a retention policy: output.keep in the config", {
       hint: "add e.g. output: { keep: { last: 7, daily: 14 } } to airbackup.yaml",
     });
-  return { policy, places: [new LocalStorage(outDir)] };
+  return { policy, places };
 }
 
 /** Failure beats warnings beats success; an interruption beats everything. */

@@ -1,14 +1,12 @@
 // `airbackup list`: the archives in the output directory (and the bucket), newest first, on stdout.
 import { defineCommand } from "citty";
-import { idExample, isAirtableId } from "../airtable/ids.ts";
 import { loadConfig } from "../config/load.ts";
-import { AirbackupError } from "../errors.ts";
+import { columns, formatBytes } from "../format.ts";
 import { log } from "../log.ts";
 import { printable } from "../printable.ts";
 import { listArchives } from "../storage/catalog.ts";
-import { archivePlaces } from "../storage/places.ts";
-import { commonArgs, repeated } from "./args.ts";
-import { columns, formatBytes } from "./format.ts";
+import { archivePlaces, placeOf } from "../storage/places.ts";
+import { baseFilter, commonArgs, repeated } from "./args.ts";
 
 export default defineCommand({
   meta: {
@@ -17,6 +15,11 @@ export default defineCommand({
   },
   args: {
     ...commonArgs,
+    place: {
+      type: "positional",
+      required: false,
+      description: "Only this place: a directory or s3://bucket/prefix/ (default: output.dir and the config's s3:)",
+    },
     base: { type: "string", alias: "b", description: "Only this base's archives (repeatable)" },
     out: {
       type: "string",
@@ -28,7 +31,7 @@ export default defineCommand({
     const { config, warnings } = await loadConfig(args.config);
     for (const warning of warnings) log.warn(warning);
     const bases = baseFilter(repeated(rawArgs, "--base", "-b"));
-    const places = archivePlaces(args.out ?? config.output.dir);
+    const places = args.place ? [placeOf(args.place, config)] : archivePlaces(config, args.out ?? config.output.dir);
     const archives = await listArchives(places, bases);
     if (args.json) {
       const rows = archives.map((a) => ({ ...a, where: a.places.map((p) => p.where), size: a.places[0]!.size }));
@@ -47,11 +50,3 @@ export default defineCommand({
     process.stdout.write(columns(rows));
   },
 });
-
-/** The set of bases named with --base (checked), or undefined for all. */
-export function baseFilter(ids: string[]): Set<string> | undefined {
-  for (const id of ids)
-    if (!isAirtableId("base", id))
-      throw new AirbackupError("USAGE", `--base ${id}: expected a base id like ${idExample("base")}`);
-  return ids.length > 0 ? new Set(ids) : undefined;
-}

@@ -3,6 +3,7 @@
 import { defineCommand } from "citty";
 import { loadConfig } from "../config/load.ts";
 import { AirbackupError, EXIT } from "../errors.ts";
+import { columns } from "../format.ts";
 import { log } from "../log.ts";
 import { printable } from "../printable.ts";
 import { shutdownSignal } from "../shutdown.ts";
@@ -11,9 +12,7 @@ import { backupLockPath, isLockHeld } from "../storage/lock.ts";
 import { archivePlaces } from "../storage/places.ts";
 import { type PruneReport, prunePlace } from "../storage/prune.ts";
 import { checkPolicy } from "../storage/retention.ts";
-import { commonArgs, repeated } from "./args.ts";
-import { columns } from "./format.ts";
-import { baseFilter } from "./list.ts";
+import { baseFilter, commonArgs, repeated } from "./args.ts";
 
 export default defineCommand({
   meta: {
@@ -42,7 +41,7 @@ export default defineCommand({
     const outDir = args.out ?? config.output.dir;
     const dryRun = args["dry-run"] === true;
     const reports: PruneReport[] = [];
-    for (const place of archivePlaces(outDir)) {
+    for (const place of archivePlaces(config, outDir)) {
       reports.push(
         await prunePlace(place, {
           policy,

@@ -18,11 +18,21 @@ downloads: 8           # attachment downloads in flight at once
 
 output:
   dir: ./backups
-  # Retention, restic-style: the newest archive of each of the last N hours/days/ISO weeks/months/years
-  # (UTC) is kept, plus the \`last\` N; an archive kept by any rule stays. Per base.
+  keepLocal: true      # false: remove the local archive once its S3 upload is confirmed
+  # Retention, restic-style, per base: the newest archive of each of the last N hours/days/ISO weeks/
+  # months/years (UTC) is kept, plus the \`last\` N; an archive kept by any rule stays.
   keep: { last: 7, daily: 14, weekly: 8, monthly: 12 }   # also hourly, yearly
 
-prune: false           # true: apply output.keep to each base right after its backup succeeded
+prune: false           # true: apply output.keep to each base right after its backup succeeded (and upload)
 
-# S3 upload (s3:) is not supported yet in this version; the config refuses it.
+# Upload each verified archive to S3-compatible storage (AWS S3, R2, Spaces, MinIO...).
+# Keys left out here come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
+# s3:
+#   endpoint: https://s3.eu-west-1.amazonaws.com
+#   region: eu-west-1
+#   bucket: my-airtable-backups
+#   prefix: airbackup/
+#   pathStyle: false   # true for MinIO and most self-hosted stores
+#   accessKeyId: \${AWS_ACCESS_KEY_ID}
+#   secretAccessKey: \${AWS_SECRET_ACCESS_KEY}
 `;

@@ -21,13 +21,13 @@ export const KeepSchema = v.pipe(
   ),
 );
 
-// S3 is not implemented yet: this schema is not part of ConfigSchema, and load.ts refuses `s3:` with a
-// clear message. It waits here for the feature.
 export const S3Schema = v.strictObject({
   endpoint: v.optional(v.pipe(v.string(), v.url("a URL like https://s3.eu-west-1.amazonaws.com"))),
   region: v.optional(v.string()),
   bucket: v.pipe(v.string(), v.minLength(1, "a bucket name")),
   prefix: v.optional(v.string(), ""),
+  /** true: endpoint/bucket/key (MinIO, most self-hosted stores); default: virtual-hosted, path-style for an IP. */
+  pathStyle: v.optional(v.boolean()),
   accessKeyId: v.optional(v.string()),
   secretAccessKey: v.optional(v.string()),
 });
@@ -50,11 +50,15 @@ export const ConfigSchema = v.strictObject({
     v.strictObject({
       dir: v.optional(v.pipe(v.string(), v.minLength(1)), "./backups"),
       keep: v.optional(KeepSchema),
+      /** false: remove the local archive once its S3 upload is confirmed. */
+      keepLocal: v.optional(v.boolean(), true),
     }),
-    { dir: "./backups" },
+    { dir: "./backups", keepLocal: true },
   ),
   /** Apply output.keep to each base right after its backup succeeded (as `backup --prune`). */
   prune: v.optional(v.boolean(), false),
+  /** Upload each archive after it is verified (and read s3:// archives with these settings). */
+  s3: v.optional(S3Schema),
 });
 
 export type Config = v.InferOutput<typeof ConfigSchema>;

@@ -2,7 +2,7 @@
 // intact archive of each base always kept, and leftovers of killed runs more than a day old removed.
 // Never prints; returns what it did (or, with dryRun, what it would do) for the command to render.
 import { readManifestOf } from "../archive/verify.ts";
-import { openZipFile } from "../archive/zip-reader.ts";
+import { openZip } from "../archive/zip-reader.ts";
 import type { ArchiveName } from "./archive-names.ts";
 import { type Leftover, partialLeftover, removeLocalLeftover, tempDirLeftovers } from "./leftovers.ts";
 import { applyPolicy, type KeepPolicy, protect } from "./retention.ts";
@@ -113,8 +113,8 @@ export async function prunePlace(storage: Storage, options: PruneOptions): Promi
  */
 export async function checkIntact(storage: Storage, archive: ArchiveName): Promise<string | undefined> {
   try {
-    const label = `${storage.label}/${archive.name}`;
-    const zip = await openZipFile(await storage.open(archive.name), label);
+    const label = pathIn(storage, archive.name);
+    const zip = await openZip({ file: await storage.open(archive.name), label });
     try {
       const manifest = await readManifestOf(zip);
       if (manifest.base.id !== archive.baseId) return `${label}: its manifest names another base, ${manifest.base.id}`;
@@ -125,6 +125,11 @@ export async function checkIntact(storage: Storage, archive: ArchiveName): Promi
   } catch (error) {
     return messageOf(error);
   }
+}
+
+/** `<dir>/<name>` or `s3://bucket/<prefix><name>`, for messages. */
+export function pathIn(storage: Storage, name: string): string {
+  return `${storage.label.replace(/\/+$/, "")}/${name}`;
 }
 
 // --- internal ---

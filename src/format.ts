@@ -1,4 +1,4 @@
-// Small formatting helpers shared by commands.
+// Small formatting helpers for what commands print: byte counts and padded columns.
 
 /** Bytes in decimal units: `512 B`, `12.3 MB`. */
 export function formatBytes(n: number): string {
