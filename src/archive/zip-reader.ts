@@ -3,7 +3,7 @@
 import { Inflate } from "fflate";
 import { AirbackupError } from "../errors.ts";
 import { crc32 } from "./crc32.ts";
-import { openRandomAccessFile } from "./random-access-file.ts";
+import { openRandomAccessFile, type RandomAccessFile } from "./random-access-file.ts";
 import { decodeName, readCentralDirectory, type ZipEntry } from "./zip-directory.ts";
 import {
   FLAG_ENCRYPTED,
@@ -35,7 +35,11 @@ const READ_BYTES = 1024 * 1024;
 const INFLATE_STEP = 32 * 1024;
 
 export async function openZip(path: string): Promise<ZipArchive> {
-  const file = await openRandomAccessFile(path);
+  return openZipFile(await openRandomAccessFile(path), path);
+}
+
+/** Reads a zip from any random-access source (a local file, an S3 object); `path` labels messages. Closes `file` on failure. */
+export async function openZipFile(file: RandomAccessFile, path: string): Promise<ZipArchive> {
   let directory: Awaited<ReturnType<typeof readCentralDirectory>>;
   try {
     directory = await readCentralDirectory(file, path);

@@ -36,6 +36,11 @@ export default defineCommand({
       default: true,
       description: "Download attachment files (--no-attachments skips them)",
     },
+    full: {
+      type: "boolean",
+      default: false,
+      description: "Download every attachment, even those an earlier archive of the base already holds",
+    },
   },
   async run({ args, rawArgs }) {
     // Cron wants silence when all is well: without a TTY, only warnings and errors unless --verbose.
@@ -58,6 +63,7 @@ export default defineCommand({
 
     const progress = interactive && !args.quiet ? createProgress() : undefined;
     const onEvent = (event: BackupEvent) => {
+      if (event.type === "warning" || event.type === "notice" || event.type === "base-done") progress?.clear();
       progress?.update(event);
       if (event.type === "warning") log.warn(event.message);
       else if (event.type === "notice") log.info(event.message);
@@ -67,8 +73,10 @@ export default defineCommand({
         );
       else if (event.type === "table-done") log.debug(`${event.table}: ${event.records} records`);
       else if (event.type === "base-done") {
-        progress?.clear();
+        // Each archive's path as soon as it is written: a wrapper can start copying it while others run.
+        if (event.report.path) process.stdout.write(`${event.report.path}\n`);
         summarize(event.report, log, args.verbose === true);
+        progress?.redraw();
       }
     };
     const report = await runBackup({
@@ -78,6 +86,8 @@ export default defineCommand({
       attachments: args.attachments !== false && config.attachments,
       comments: config.comments,
       downloads: config.downloads,
+      concurrency: config.concurrency.bases,
+      full: args.full === true,
       tool: { name: pkg.name, version: pkg.version },
       signal: shutdownSignal,
       onEvent,
@@ -85,7 +95,6 @@ export default defineCommand({
 
     let exit: number = EXIT.ok;
     for (const base of report.bases) {
-      if (base.path) process.stdout.write(`${base.path}\n`);
       const code = base.error ? exitCodeFor(base.error) : base.warnings.length > 0 ? EXIT.warnings : EXIT.ok;
       exit = worst(exit, code);
     }
@@ -124,8 +133,10 @@ function summarize(report: BaseReport, log: ReturnType<typeof configureLog>, ver
     log.error(`${what}: ${formatError(report.error, { verbose })}`);
     return;
   }
-  const mb = (report.attachments.bytes / 1e6).toFixed(1);
-  const line = `${what}: ${report.tables.length} tables, ${records} records, ${report.attachments.files} attachments (${mb} MB), ${report.apiCalls} API calls, ${report.seconds.toFixed(1)} s -> ${report.path}`;
+  const { files, bytes, reused } = report.attachments;
+  const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+  const reuse = reused.files > 0 ? `; ${reused.files} reused, ${mb(reused.bytes)} not downloaded` : "";
+  const line = `${what}: ${report.tables.length} tables, ${records} records, ${files} attachments (${mb(bytes)}${reuse}), ${report.apiCalls} API calls, ${report.seconds.toFixed(1)} s -> ${report.path}`;
   if (report.warnings.length > 0)
     log.warn(`${line} (${report.warnings.length} warning${report.warnings.length > 1 ? "s" : ""})`);
   else log.success(line);
