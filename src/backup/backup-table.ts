@@ -118,9 +118,7 @@ function scheduleAttachments(fetcher: AttachmentFetcher, table: PlannedTable, re
     if (type ? type !== "multipleAttachments" : !isAttachmentList(value)) continue;
     for (const attachment of fetcher.scheduleCell(table, record, field)) {
       const { id, filename, type: contentType, size } = attachment;
-      lines.push(
-        JSON.stringify({ id, filename, type: contentType, size, table: table.id, record: record.id, field }),
-      );
+      lines.push(JSON.stringify({ id, filename, type: contentType, size, table: table.id, record: record.id, field }));
     }
   }
   return lines;
