@@ -8,11 +8,18 @@ export type ErrorCode =
   | "AIRTABLE_AUTH" // 401: token missing, invalid or revoked
   | "AIRTABLE_FORBIDDEN" // 403: token lacks a scope or the base
   | "AIRTABLE_NOT_FOUND" // 404
-  | "AIRTABLE_INVALID" // 422: the request was refused
+  | "AIRTABLE_REFUSED" // 422: Airtable refused what the request holds (a value, a field, a name); nothing was written
+  | "AIRTABLE_REQUEST_FAILED" // any other final 4xx (400, 409, 413...)
+  | "AIRTABLE_ITERATOR_EXPIRED" // 422 LIST_RECORDS_ITERATOR_NOT_AVAILABLE: a listing must start again
+  | "AIRTABLE_BAD_RESPONSE" // an answer (or an id in it) that is not what the API documents
+  | "UNSAFE_URL" // an attachment URL we never fetch (a scheme other than https, too many redirects)
   | "AIRTABLE_UNAVAILABLE" // 5xx / network after every retry
   | "ARCHIVE_CORRUPT" // an archive fails a check
   | "ARCHIVE_UNSUPPORTED" // an archive of a newer format
   | "IO" // local file system
+  | "S3_AUTH" // 403: keys wrong, expired, or without the permission
+  | "S3_NOT_FOUND" // 404: no such bucket or object
+  | "S3_FAILED" // any other refusal, or 5xx / network after every retry
   | "INTERRUPTED"; // SIGINT / SIGTERM
 
 export class AirbackupError extends Error {

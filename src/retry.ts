@@ -69,3 +69,29 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 }
+
+/** Sends of one write whose answer may be lost (the first and the resends): the one limit for all of them. */
+export const LOST_ANSWER_SENDS = 4;
+
+/**
+ * A write that must not happen twice (a create, an upload, a comment), whose answer may be lost: send it;
+ * when `isLost(error)` says the answer was lost, `readBack()` looks at the target and decides: `{ value }`
+ * if the write happened (its result), undefined if it did not, and it is sent again. Never resent blind;
+ * at most `sends` sends (default LOST_ANSWER_SENDS), then the last error is thrown.
+ */
+export async function withReadBack<T>(
+  send: () => Promise<T>,
+  readBack: () => Promise<{ value: T } | undefined>,
+  options: { isLost: (error: unknown) => boolean; sends?: number },
+): Promise<T> {
+  const sends = options.sends ?? LOST_ANSWER_SENDS;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send();
+    } catch (error) {
+      if (!options.isLost(error) || attempt >= sends) throw error;
+      const landed = await readBack();
+      if (landed) return landed.value;
+    }
+  }
+}

@@ -3,15 +3,20 @@
 import * as v from "valibot";
 import { AirbackupError } from "../errors.ts";
 import { withRetry } from "../retry.ts";
-import { AmbiguousWriteError, AttachmentUrlExpiredError } from "./errors.ts";
-import { errorForStatus, parseErrorBody, type RequestContext, redact } from "./http-errors.ts";
+import { errorForStatus, parseErrorBody, type RequestContext, redact } from "./error-answers.ts";
 import { createRateLimiter, type RateLimiter } from "./rate-limiter.ts";
+import { AmbiguousWriteError, AttachmentUrlExpiredError } from "./recoverable-errors.ts";
+
+/** Airtable's Web API; the config layer lets AIRTABLE_API_URL replace it. */
+export const DEFAULT_API_URL = "https://api.airtable.com";
+/** Airtable's upload endpoint host; the config layer lets AIRTABLE_CONTENT_URL replace it. */
+export const DEFAULT_CONTENT_URL = "https://content.airtable.com";
 
 export interface AirtableClientOptions {
   token: string;
-  /** Default https://api.airtable.com (the config layer applies AIRTABLE_API_URL). */
+  /** Default DEFAULT_API_URL. */
   apiUrl?: string;
-  /** Default https://content.airtable.com (upload endpoint; the config layer applies AIRTABLE_CONTENT_URL). */
+  /** Default DEFAULT_CONTENT_URL. */
   contentUrl?: string;
   /** e.g. `airbackup/0.1.0`. */
   userAgent: string;
@@ -59,6 +64,8 @@ export interface ApiRequest<T> extends RequestContext {
   query?: URLSearchParams;
   body?: unknown;
   schema: v.GenericSchema<unknown, T>;
+  /** What the request is for, counted in `callsByKind`: schema, create, update, upload, comments, read... */
+  kind?: string;
   /** Safe to resend after an unanswered attempt. Default: GET and PATCH yes, POST no. */
   idempotent?: boolean;
   signal?: AbortSignal;
@@ -70,6 +77,10 @@ export interface AirtableClient {
    * (each one counts against the plan's monthly call budget). Attachment downloads are not counted.
    */
   readonly calls: number;
+  /** API requests sent so far by kind (`ApiRequest.kind`), each counted as in `calls`. */
+  readonly callsByKind: Readonly<Record<string, number>>;
+  /** How long the API takes to answer, smoothed over recent requests (ms; 0 before the first answer). */
+  readonly latencyMs: number;
   request<T>(req: ApiRequest<T>): Promise<T>;
   /**
    * GETs an attachment file, without the token and outside the rate limit. Resolves once headers arrive
@@ -80,8 +91,8 @@ export interface AirtableClient {
 }
 
 export function createAirtableClient(options: AirtableClientOptions): AirtableClient {
-  const apiUrl = (options.apiUrl ?? "https://api.airtable.com").replace(/\/+$/, "");
-  const contentUrl = (options.contentUrl ?? "https://content.airtable.com").replace(/\/+$/, "");
+  const apiUrl = (options.apiUrl ?? DEFAULT_API_URL).replace(/\/+$/, "");
+  const contentUrl = (options.contentUrl ?? DEFAULT_CONTENT_URL).replace(/\/+$/, "");
   const limiter = options.limiter ?? createRateLimiter();
   const timeoutMs = options.timeoutMs ?? 60_000;
   const waitMs = options.rateLimitWaitMs ?? 30_000;
@@ -89,6 +100,8 @@ export function createAirtableClient(options: AirtableClientOptions): AirtableCl
   const retry = { retries: options.retries ?? 5, baseDelayMs: options.retryBaseDelayMs ?? 500, maxDelayMs: 30_000 };
   const headers = { Authorization: `Bearer ${options.token}`, "User-Agent": options.userAgent };
   let calls = 0;
+  let latencyMs = 0;
+  const callsByKind: Record<string, number> = {};
 
   async function request<T>(req: ApiRequest<T>): Promise<T> {
     const idempotent = req.idempotent ?? req.method !== "POST";
@@ -109,7 +122,12 @@ export function createAirtableClient(options: AirtableClientOptions): AirtableCl
       for (;;) {
         await limiter.acquire(req.baseId, signal);
         calls++;
+        const kind = req.kind ?? "other";
+        callsByKind[kind] = (callsByKind[kind] ?? 0) + 1;
+        const sent = performance.now();
         const { status, text, retryAfterMs } = await send(url, init(), signal, true, (r) => r.text());
+        const took = performance.now() - sent;
+        latencyMs = latencyMs === 0 ? took : latencyMs * 0.8 + took * 0.2;
         if (status >= 200 && status < 300) return validate(req, text);
         const body = parseErrorBody(text);
         if (status === 429 && body.type !== "PUBLIC_API_BILLING_LIMIT_EXCEEDED" && rateLimited < maxWaits) {
@@ -124,7 +142,11 @@ export function createAirtableClient(options: AirtableClientOptions): AirtableCl
           const safe = status === 503 && body.type === "RETRIABLE_ERROR";
           throw new Transient(`HTTP ${status} ${body.type}`, safe, retryAfterMs);
         }
-        throw sanitize(errorForStatus(status, body, req), options.token);
+        const message = body.message === undefined ? undefined : redact(body.message, options.token);
+        throw sanitize(
+          errorForStatus(status, { ...body, ...(message === undefined ? {} : { message }) }, req),
+          options.token,
+        );
       }
     };
 
@@ -179,7 +201,7 @@ export function createAirtableClient(options: AirtableClientOptions): AirtableCl
             if (status >= 300 && status < 400 && location !== null) {
               if (hop >= MAX_REDIRECTS) {
                 throw new AirbackupError(
-                  "AIRTABLE_INVALID",
+                  "UNSAFE_URL",
                   `attachment download from ${host} refused: more than ${MAX_REDIRECTS} redirects`,
                 );
               }
@@ -244,6 +266,12 @@ export function createAirtableClient(options: AirtableClientOptions): AirtableCl
     get calls() {
       return calls;
     },
+    get callsByKind() {
+      return callsByKind;
+    },
+    get latencyMs() {
+      return latencyMs;
+    },
     request,
     download,
   };
@@ -269,22 +297,23 @@ function validate<T>(req: ApiRequest<T>, text: string): T {
   try {
     json = JSON.parse(text);
   } catch {
-    throw new AirbackupError("AIRTABLE_INVALID", `unexpected response from Airtable for ${req.what}: not JSON`);
+    throw new AirbackupError("AIRTABLE_BAD_RESPONSE", `unexpected response from Airtable for ${req.what}: not JSON`);
   }
   const result = v.safeParse(req.schema, json);
   if (!result.success) {
     throw new AirbackupError(
-      "AIRTABLE_INVALID",
+      "AIRTABLE_BAD_RESPONSE",
       `unexpected response from Airtable for ${req.what}: ${v.summarize(result.issues)}`,
     );
   }
   return json as T; // the schemas do not transform: keep the object as parsed (key order, unknown keys)
 }
 
-function sanitize(error: AirbackupError, token: string): AirbackupError {
-  const message = redact(error.message, token);
-  if (message === error.message) return error;
-  return Object.assign(new AirbackupError(error.code, message, { hint: error.hint }), { name: error.name });
+/** The token out of an error's message and hint; the error itself (its class, fields and cause) is kept. */
+export function sanitize<E extends AirbackupError>(error: E, token: string): E {
+  error.message = redact(error.message, token);
+  if (error.hint !== undefined) Object.assign(error, { hint: redact(error.hint, token) });
+  return error;
 }
 
 function interrupted(reason: unknown): AirbackupError {
@@ -315,7 +344,7 @@ function checkedDownloadUrl(url: string | URL | undefined, allowed: Set<string>,
   if (parsed === undefined || !allowed.has(parsed.protocol)) {
     const scheme = parsed ? parsed.protocol.replace(/:$/, "") : "an invalid URL";
     throw new AirbackupError(
-      "AIRTABLE_INVALID",
+      "UNSAFE_URL",
       `attachment download from ${host} refused: ${parsed ? `a ${scheme}: URL` : scheme} (only ${[...allowed].map((s) => s.replace(/:$/, "")).join("/")} is fetched)`,
       { hint: "attachment URLs come from Airtable; check AIRTABLE_API_URL and the network path to Airtable" },
     );

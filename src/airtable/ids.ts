@@ -29,7 +29,7 @@ export function checkAirtableId(kind: IdKind, value: unknown, from: string): str
   if (isAirtableId(kind, value)) return value;
   const shown = typeof value === "string" ? JSON.stringify(value.slice(0, 60)) : String(value);
   throw new AirbackupError(
-    "AIRTABLE_INVALID",
+    "AIRTABLE_BAD_RESPONSE",
     `refusing ${kind} id ${shown} from ${from}: not an Airtable ${kind} id like ${idExample(kind)}`,
     { hint: "ids become file and entry names; check AIRTABLE_API_URL points at Airtable" },
   );

@@ -13,9 +13,17 @@ export interface RateLimiterOptions {
    * so that jitter between sending and the server's arrival clock does not put rps+1 in one window.
    */
   margin?: number;
-  /** Injected for tests; a monotonic millisecond clock. */
-  now?: () => number;
+  /** Injected for tests: a monotonic millisecond clock and its timer. Default performance.now and setTimeout. */
+  clock?: Clock;
 }
+
+export interface Clock {
+  now(): number;
+  /** Resolves after `ms` on this clock, or rejects with the signal's reason as soon as it aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+const realClock: Clock = { now: () => performance.now(), sleep };
 
 export interface RateLimiter {
   /** Resolves when a request for `baseId` (null: not base-scoped, e.g. list bases) may be sent now. */
@@ -30,7 +38,8 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
   const margin = 1 + (options.margin ?? 0.025);
   const baseInterval = (1000 / (options.perBaseRps ?? 5)) * margin;
   const userInterval = (1000 / (options.perUserRps ?? 50)) * margin;
-  const now = options.now ?? (() => performance.now());
+  const clock = options.clock ?? realClock;
+  const now = () => clock.now();
   const user = newLane(userInterval);
   const bases = new Map<string, Lane>();
 
@@ -87,7 +96,7 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
 
   async function waitUntil(time: number, signal?: AbortSignal): Promise<void> {
     // setTimeout may fire a little early in ms rounding: loop until the clock really is there.
-    for (let wait = time - now(); wait > 0; wait = time - now()) await sleep(Math.ceil(wait), signal);
+    for (let wait = time - now(); wait > 0; wait = time - now()) await clock.sleep(Math.ceil(wait), signal);
   }
 
   function pause(baseId: string | null, ms: number): void {

@@ -3,14 +3,14 @@
 import type { AirtableClient } from "./client.ts";
 import {
   type AirtableBase,
-  type AirtableBaseSchema,
   type AirtableComment,
   type AirtableRecord,
-  BaseSchemaResponseSchema,
+  type AirtableTables,
   CommentsPageSchema,
   ListBasesSchema,
   RecordPageSchema,
   RecordSchema,
+  TablesResponseSchema,
 } from "./schemas.ts";
 
 export interface ListRecordsOptions {
@@ -44,6 +44,7 @@ export async function listBases(
       query,
       baseId: null,
       schema: ListBasesSchema,
+      kind: "schema",
       what: "the list of bases",
       scope: "schema.bases:read",
       signal: options.signal,
@@ -63,14 +64,15 @@ export async function getBaseSchema(
   client: AirtableClient,
   baseId: string,
   options: { includeVisibleFieldIds?: boolean; signal?: AbortSignal } = {},
-): Promise<AirtableBaseSchema> {
+): Promise<AirtableTables> {
   const query = new URLSearchParams(options.includeVisibleFieldIds === false ? {} : { include: "visibleFieldIds" });
   return client.request({
     method: "GET",
     path: `/v0/meta/bases/${enc(baseId)}/tables`,
     query,
     baseId,
-    schema: BaseSchemaResponseSchema,
+    schema: TablesResponseSchema,
+    kind: "schema",
     what: `the schema of base ${baseId}`,
     scope: "schema.bases:read",
     signal: options.signal,
@@ -100,6 +102,7 @@ export async function* listRecordPages(
         : { method: "GET" as const, path, query }),
       baseId,
       schema: RecordPageSchema,
+      kind: "read",
       what,
       scope: "data.records:read",
       signal: options.signal,
@@ -125,6 +128,7 @@ export async function getRecord(
     query,
     baseId,
     schema: RecordSchema,
+    kind: "read",
     what: `record ${recordId} of table ${JSON.stringify(table)} in base ${baseId}`,
     scope: "data.records:read",
     signal: options.signal,
@@ -149,6 +153,7 @@ export async function listComments(
       query,
       baseId,
       schema: CommentsPageSchema,
+      kind: "comments",
       what: `the comments of record ${recordId} in base ${baseId}`,
       scope: "data.recordComments:read",
       signal: options.signal,

@@ -5,8 +5,8 @@ import * as v from "valibot";
 
 const Id = v.pipe(v.string(), v.minLength(1));
 
-export const BaseSchema = v.looseObject({ id: Id, name: v.string(), permissionLevel: v.optional(v.string()) });
-export const ListBasesSchema = v.looseObject({ bases: v.array(BaseSchema), offset: v.optional(v.string()) });
+export const ListedBaseSchema = v.looseObject({ id: Id, name: v.string(), permissionLevel: v.optional(v.string()) });
+export const ListBasesSchema = v.looseObject({ bases: v.array(ListedBaseSchema), offset: v.optional(v.string()) });
 
 export const FieldSchema = v.looseObject({
   id: Id,
@@ -24,8 +24,8 @@ export const TableSchema = v.looseObject({
   fields: v.array(FieldSchema),
   views: v.optional(v.array(ViewSchema)),
 });
-/** GET /v0/meta/bases/{baseId}/tables. */
-export const BaseSchemaResponseSchema = v.looseObject({ tables: v.array(TableSchema) });
+/** GET /v0/meta/bases/{baseId}/tables: the base's tables, fields and views (its "schema"). */
+export const TablesResponseSchema = v.looseObject({ tables: v.array(TableSchema) });
 
 export const RecordSchema = v.looseObject({
   id: Id,
@@ -69,11 +69,11 @@ export const UploadResponseSchema = v.looseObject({
 
 export const CreateBaseResponseSchema = v.looseObject({ id: Id, tables: v.array(TableSchema) });
 
-export type AirtableBase = v.InferOutput<typeof BaseSchema>;
+export type AirtableBase = v.InferOutput<typeof ListedBaseSchema>;
 export type AirtableField = v.InferOutput<typeof FieldSchema>;
 export type AirtableView = v.InferOutput<typeof ViewSchema>;
 export type AirtableTable = v.InferOutput<typeof TableSchema>;
-export type AirtableBaseSchema = v.InferOutput<typeof BaseSchemaResponseSchema>;
+export type AirtableTables = v.InferOutput<typeof TablesResponseSchema>;
 export type AirtableRecord = v.InferOutput<typeof RecordSchema>;
 export type AirtableAttachment = v.InferOutput<typeof AttachmentSchema>;
 export type AirtableComment = v.InferOutput<typeof CommentSchema>;

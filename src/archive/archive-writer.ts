@@ -45,8 +45,7 @@ export interface ArchiveWriter {
   /** tables/<id>.jsonl from pages of records; returns the record count. */
   writeTable(table: { id: string; name: string }, pages: AsyncIterable<readonly unknown[]>): Promise<number>;
   /** tables/<id>.jsonl from a spooled JSONL file holding `records` lines (checked). */
-  addTableFile(table: { id: string; name: string }, path: string, records: number): Promise<void>;
-  hasAttachment(sha256: string): boolean;
+  writeTableFile(table: { id: string; name: string }, path: string, records: number): Promise<void>;
   /** attachments/<sha256>; false (and nothing written) if that hash is already stored. The bytes must hash to `sha256`. */
   addAttachment(sha256: string, data: ZipEntryData, options?: { contentType?: string }): Promise<boolean>;
   addAttachmentFile(sha256: string, path: string, contentType?: string): Promise<boolean>;
@@ -58,10 +57,6 @@ export interface ArchiveWriter {
   finish(options: FinishOptions): Promise<string>;
   /** Removes the partial file; safe to call at any time, any number of times. */
   abort(): Promise<void>;
-  // Names the backup use case calls.
-  addSchema(schema: unknown): Promise<void>;
-  addAttachmentIndex(lines: Lines): Promise<number>;
-  addComments(tableId: string, lines: Lines): Promise<number>;
 }
 
 export async function createArchive(finalPath: string, options: ArchiveOptions): Promise<ArchiveWriter> {
@@ -129,7 +124,7 @@ export async function createArchive(finalPath: string, options: ArchiveOptions):
         tables.push({ id: table.id, name: table.name, records: counter.lines, path, sha256 });
         return counter.lines;
       }),
-    addTableFile: (table, file, records) =>
+    writeTableFile: (table, file, records) =>
       serial(async () => {
         const counter = { lines: 0 };
         const path = tablePath(table.id);
@@ -138,7 +133,6 @@ export async function createArchive(finalPath: string, options: ArchiveOptions):
           throw new Error(`${file} holds ${counter.lines} lines, expected ${records} records`);
         tables.push({ id: table.id, name: table.name, records, path, sha256 });
       }),
-    hasAttachment: (sha256) => stored.has(sha256),
     addAttachment: (sha256, data, o = {}) =>
       serial(async () => {
         if (stored.has(sha256)) return false;
@@ -212,15 +206,9 @@ export async function createArchive(finalPath: string, options: ArchiveOptions):
         return finalPath;
       }),
     abort, // at once, not queued: an operation stuck on its input must not keep the partial file alive
-    addSchema: (schema) => writer.writeSchema(schema),
-    addAttachmentIndex: (lines) => writer.writeAttachmentIndex(lines),
-    addComments: (tableId, lines) => writer.writeComments(tableId, lines),
   };
   return writer;
 }
-
-/** The name the backup use case imports. */
-export const openArchiveWriter = createArchive;
 
 // --- internal ---
 

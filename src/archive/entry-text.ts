@@ -65,15 +65,14 @@ export async function* readLines(
 }
 
 /**
- * Parses each line of a JSONL stream and hands it to `check`; returns the line count.
- * Throws SyntaxError for a line that is not JSON (or an empty line before the end).
+ * The parsed values of a JSONL stream, one per line. Throws SyntaxError (naming the line) for a line that is
+ * not JSON or is empty before the end.
  */
-export async function readJsonLines(
+export async function* jsonLines(
   source: AsyncIterable<Uint8Array>,
   label: string,
-  check: (value: unknown) => void,
   maxLine: number = MAX_LINE,
-): Promise<number> {
+): AsyncIterable<unknown> {
   let lines = 0;
   for await (const line of readLines(source, label, maxLine)) {
     lines++;
@@ -84,6 +83,20 @@ export async function readJsonLines(
     } catch (error) {
       throw new SyntaxError(`line ${lines}: ${(error as Error).message}`);
     }
+    yield value;
+  }
+}
+
+/** Hands each value of a JSONL stream to `check`; returns the line count. Throws as `jsonLines` does. */
+export async function readJsonLines(
+  source: AsyncIterable<Uint8Array>,
+  label: string,
+  check: (value: unknown) => void,
+  maxLine: number = MAX_LINE,
+): Promise<number> {
+  let lines = 0;
+  for await (const value of jsonLines(source, label, maxLine)) {
+    lines++;
     check(value);
   }
   return lines;

@@ -8,6 +8,11 @@ export const ATTACHMENT_INDEX_PATH = "attachments.jsonl";
 const ID = /^[A-Za-z0-9_-]{1,100}$/;
 const SHA256 = /^[0-9a-f]{64}$/;
 
+/** A lowercase hex sha256, the only name an attachment entry may have. */
+export function isSha256(value: unknown): value is string {
+  return typeof value === "string" && SHA256.test(value);
+}
+
 /** `tables/<tableId>.jsonl`: one record per line, as the API returned it. */
 export function tablePath(tableId: string): string {
   return `tables/${checkId(tableId, "table id")}.jsonl`;
@@ -20,19 +25,14 @@ export function commentsPath(tableId: string): string {
 
 /** `attachments/<sha256>`: a file's bytes, stored once however many cells hold it. */
 export function attachmentPath(sha256: string): string {
-  if (!SHA256.test(sha256)) throw new Error(`not a lowercase hex sha256: ${JSON.stringify(sha256)}`);
+  if (!isSha256(sha256)) throw new Error(`not a lowercase hex sha256: ${JSON.stringify(sha256)}`);
   return `attachments/${sha256}`;
 }
 
 /** The sha256 an attachment path names, or undefined for any other path. */
 export function attachmentHashOf(path: string): string | undefined {
-  const match = /^attachments\/([0-9a-f]{64})$/.exec(path);
-  return match?.[1];
-}
-
-/** The table id a comments path names, or undefined. */
-export function commentsTableOf(path: string): string | undefined {
-  return /^comments\/([A-Za-z0-9_-]+)\.jsonl$/.exec(path)?.[1];
+  const hash = path.startsWith("attachments/") ? path.slice("attachments/".length) : "";
+  return isSha256(hash) ? hash : undefined;
 }
 
 // --- internal ---

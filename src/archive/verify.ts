@@ -2,7 +2,14 @@
 // manifest, table line counts and JSON, and every attachment the index names present and intact.
 import { AirbackupError } from "../errors.ts";
 import { MAX_SMALL_ENTRY, readJsonLines, readSmallEntry, readText } from "./entry-text.ts";
-import { ATTACHMENT_INDEX_PATH, attachmentHashOf, MANIFEST_PATH, SCHEMA_PATH } from "./layout.ts";
+import {
+  ATTACHMENT_INDEX_PATH,
+  attachmentHashOf,
+  attachmentPath,
+  isSha256,
+  MANIFEST_PATH,
+  SCHEMA_PATH,
+} from "./layout.ts";
 import { type Manifest, parseManifest } from "./manifest.ts";
 import { openZip, type ZipArchive, type ZipEntry } from "./zip-reader.ts";
 
@@ -130,9 +137,9 @@ async function checkEntries(zip: ZipArchive, manifest: Manifest | undefined, pro
 
 function checkIndexLine(zip: ZipArchive, line: unknown): void {
   const sha256 = (line as { sha256?: unknown } | null)?.sha256;
-  if (typeof sha256 !== "string" || !/^[0-9a-f]{64}$/.test(sha256))
+  if (!isSha256(sha256))
     throw new AirbackupError("ARCHIVE_CORRUPT", `${zip.path}: ${ATTACHMENT_INDEX_PATH}: a line has no valid sha256`);
-  if (!zip.entry(`attachments/${sha256}`))
+  if (!zip.entry(attachmentPath(sha256)))
     throw new AirbackupError(
       "ARCHIVE_CORRUPT",
       `${zip.path}: ${ATTACHMENT_INDEX_PATH}: attachment ${sha256} is missing from the archive`,

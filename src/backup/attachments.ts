@@ -5,8 +5,8 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { AirtableClient } from "../airtable/client.ts";
-import { AttachmentUrlExpiredError } from "../airtable/errors.ts";
 import { getRecord } from "../airtable/read.ts";
+import { AttachmentUrlExpiredError } from "../airtable/recoverable-errors.ts";
 import { type AirtableAttachment, type AirtableRecord, isAttachmentList } from "../airtable/schemas.ts";
 import { AirbackupError } from "../errors.ts";
 import { downloadToFile, type SavedFile, saveChunks } from "./attachment-file.ts";

@@ -79,7 +79,7 @@ export async function backupTable(
       },
     });
     // Without schema access the "id" is the configured name: the key is its safe, unique entry name.
-    await archive.addTableFile({ id: table.key, name: table.name }, spool, records);
+    await archive.writeTableFile({ id: table.key, name: table.name }, spool, records);
     run.report.tables.push({ id: table.id, name: table.name, records });
     run.emit({ type: "table-done", baseId: plan.id, table: table.name, records });
     return { table, records, indexPath: index?.path, commented };

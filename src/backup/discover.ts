@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import type { AirtableClient } from "../airtable/client.ts";
 import { ID_PATTERN } from "../airtable/ids.ts";
 import { getBaseSchema, listBases } from "../airtable/read.ts";
-import type { AirtableBaseSchema, AirtableTable } from "../airtable/schemas.ts";
+import type { AirtableTable, AirtableTables } from "../airtable/schemas.ts";
 import { AirbackupError } from "../errors.ts";
 
 export interface BaseTarget {
@@ -17,7 +17,7 @@ export interface BasePlan {
   id: string;
   name: string;
   /** The Meta API's answer as returned, or null when the token lacks schema.bases:read. */
-  schema: AirtableBaseSchema | null;
+  schema: AirtableTables | null;
   tables: PlannedTable[];
   warnings: string[];
 }
@@ -59,7 +59,7 @@ export async function planBase(
   name: string | undefined,
 ): Promise<BasePlan> {
   const warnings: string[] = [];
-  let schema: AirtableBaseSchema | null = null;
+  let schema: AirtableTables | null = null;
   try {
     schema = await getBaseSchema(client, target.id);
   } catch (error) {
@@ -89,11 +89,7 @@ export async function planBase(
 }
 
 /** Describes what changed between two schema reads (names matter: records are stored by field name). */
-export function describeSchemaChanges(
-  before: AirtableBaseSchema,
-  after: AirtableBaseSchema,
-  tableIds: Set<string>,
-): string[] {
+export function describeSchemaChanges(before: AirtableTables, after: AirtableTables, tableIds: Set<string>): string[] {
   const changes: string[] = [];
   const afterTables = new Map(after.tables.map((t) => [t.id, t]));
   for (const table of before.tables) {

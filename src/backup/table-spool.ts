@@ -2,8 +2,8 @@
 // listing from the first page when Airtable expires its iterator; the zip gets the file once complete.
 import { open } from "node:fs/promises";
 import type { AirtableClient } from "../airtable/client.ts";
-import { IteratorExpiredError } from "../airtable/errors.ts";
 import { listRecordPages } from "../airtable/read.ts";
+import { IteratorExpiredError } from "../airtable/recoverable-errors.ts";
 import type { AirtableRecord } from "../airtable/schemas.ts";
 import { AirbackupError } from "../errors.ts";
 

@@ -27,7 +27,7 @@ export default defineCommand({
       default: "auto",
       description: "auto|upload|s3|skip (default auto: upload files up to 5 MB, report larger ones)",
     },
-    dryRun: { type: "boolean", description: "Print the plan and write nothing" },
+    "dry-run": { type: "boolean", description: "Print the plan and write nothing" },
     append: { type: "boolean", description: "Also add records to target tables that already hold records" },
     typecast: {
       type: "boolean",
@@ -62,7 +62,7 @@ export default defineCommand({
       target: args.base ? { baseId: args.base } : { workspaceId: args.workspace! },
       tables: repeated(rawArgs, "--table", "-t"),
       attachments: mode,
-      dryRun: args.dryRun === true,
+      dryRun: args["dry-run"] === true,
       append: args.append === true,
       typecast: args.typecast === true,
       userAgent: `airbackup/${pkg.version}`,

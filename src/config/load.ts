@@ -4,6 +4,7 @@ import { stat } from "node:fs/promises";
 import * as v from "valibot";
 import { parseDocument } from "yaml";
 import pkg from "../../package.json" with { type: "json" };
+import { DEFAULT_API_URL, DEFAULT_CONTENT_URL } from "../airtable/client.ts";
 import { AirbackupError } from "../errors.ts";
 import { type Config, ConfigSchema } from "./schema.ts";
 
@@ -253,8 +254,8 @@ export function resolveAirtable(
   }
   return {
     token,
-    apiUrl: stripSlash(env.AIRTABLE_API_URL || "https://api.airtable.com"),
-    contentUrl: stripSlash(env.AIRTABLE_CONTENT_URL || "https://content.airtable.com"),
+    apiUrl: stripSlash(env.AIRTABLE_API_URL || DEFAULT_API_URL),
+    contentUrl: stripSlash(env.AIRTABLE_CONTENT_URL || DEFAULT_CONTENT_URL),
   };
 }
 

@@ -1,30 +1,13 @@
 // What a restore reads from an archive: manifest, schema, table records line by line, the attachment
-// index, and a file's bytes (checked against its sha256 name). Nothing reads a whole table into memory.
+// index, and a file's bytes (checked against its sha256 name). Nothing reads a whole table into memory;
+// the reading itself (caps, line splitting) is archive/entry-text.ts's.
 
-import { readLines } from "../archive/entry-text.ts";
+import type { ArchivedAttachment, ArchivedRecord, ArchivedTable } from "../archive/contents.ts";
+import { jsonLines, readSmallEntry } from "../archive/entry-text.ts";
 import { ATTACHMENT_INDEX_PATH, attachmentPath, MANIFEST_PATH, SCHEMA_PATH } from "../archive/layout.ts";
 import { type Manifest, parseManifest } from "../archive/manifest.ts";
-import { openZip, type ZipArchive } from "../archive/zip-reader.ts";
+import { openZip, type ZipArchive, type ZipEntry } from "../archive/zip-reader.ts";
 import { AirbackupError } from "../errors.ts";
-import type { ArchivedTable } from "./plan.ts";
-
-export interface ArchivedRecord {
-  id: string;
-  createdTime: string;
-  fields: Record<string, unknown>;
-}
-
-/** One line of attachments.jsonl. */
-export interface ArchivedAttachment {
-  id: string;
-  sha256: string;
-  filename: string;
-  type: string;
-  size: number;
-  table: string;
-  record: string;
-  field: string;
-}
 
 export interface ArchiveSource {
   readonly path: string;
@@ -41,8 +24,8 @@ export interface ArchiveSource {
 export async function openArchiveSource(path: string): Promise<ArchiveSource> {
   const zip = await openZip(path);
   try {
-    const manifest = parseManifest(await readText(zip, MANIFEST_PATH), path);
-    const schema = JSON.parse(await readText(zip, SCHEMA_PATH)) as { tables?: ArchivedTable[] };
+    const manifest = parseManifest(await readSmallEntry(zip, entryOf(zip, MANIFEST_PATH)), path);
+    const schema = JSON.parse(await readSmallEntry(zip, entryOf(zip, SCHEMA_PATH))) as { tables?: ArchivedTable[] };
     if (!Array.isArray(schema.tables))
       throw new AirbackupError("ARCHIVE_CORRUPT", `${path}: schema.json has no tables`);
     return {
@@ -52,16 +35,19 @@ export async function openArchiveSource(path: string): Promise<ArchiveSource> {
       records: (tableId) => {
         const entry = manifest.tables.find((t) => t.id === tableId);
         if (!entry) return empty();
-        return jsonLines<ArchivedRecord>(zip, entry.path);
+        return values<ArchivedRecord>(zip, entry.path);
       },
       attachments: () =>
-        zip.entry(ATTACHMENT_INDEX_PATH) ? jsonLines<ArchivedAttachment>(zip, ATTACHMENT_INDEX_PATH) : empty(),
+        zip.entry(ATTACHMENT_INDEX_PATH) ? values<ArchivedAttachment>(zip, ATTACHMENT_INDEX_PATH) : empty(),
       fileSize: (sha256) => zip.entry(attachmentPath(sha256))?.size,
       fileBytes: async (sha256) => {
-        const bytes = await readBytes(zip, attachmentPath(sha256));
+        const name = attachmentPath(sha256);
+        const chunks: Uint8Array[] = [];
+        for await (const chunk of zip.readEntry(entryOf(zip, name))) chunks.push(chunk);
+        const bytes = Buffer.concat(chunks);
         const actual = new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
         if (actual !== sha256)
-          throw new AirbackupError("ARCHIVE_CORRUPT", `${path}: attachments/${sha256} does not match its sha256`);
+          throw new AirbackupError("ARCHIVE_CORRUPT", `${path}: ${name} does not match its sha256`);
         return bytes;
       },
       close: () => zip.close(),
@@ -78,37 +64,22 @@ export async function openArchiveSource(path: string): Promise<ArchiveSource> {
 
 async function* empty<T>(): AsyncIterable<T> {}
 
-async function readBytes(zip: ZipArchive, name: string): Promise<Uint8Array> {
+function entryOf(zip: ZipArchive, name: string): ZipEntry {
   const entry = zip.entry(name);
   if (!entry)
     throw new AirbackupError("ARCHIVE_CORRUPT", `${zip.path}: ${name} is missing`, {
       hint: "check the archive with `airbackup verify`",
     });
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of zip.readEntry(entry)) chunks.push(chunk);
-  return Buffer.concat(chunks);
+  return entry;
 }
 
-async function readText(zip: ZipArchive, name: string): Promise<string> {
-  return new TextDecoder().decode(await readBytes(zip, name));
-}
-
-/** Parses a JSON-lines entry as it inflates, one line at a time. */
-async function* jsonLines<T>(zip: ZipArchive, name: string): AsyncIterable<T> {
-  const entry = zip.entry(name);
-  if (!entry) throw new AirbackupError("ARCHIVE_CORRUPT", `${zip.path}: ${name} is missing`);
-  let lineNo = 0;
-  for await (const line of readLines(zip.readEntry(entry), `${zip.path}: ${name}`)) {
-    lineNo++;
-    if (!line.trim()) continue;
-    let value: T;
-    try {
-      value = JSON.parse(line) as T;
-    } catch (error) {
-      throw new AirbackupError("ARCHIVE_CORRUPT", `${zip.path}: ${name} line ${lineNo} is not valid JSON`, {
-        cause: error,
-      });
-    }
-    yield value;
+/** A JSON-lines entry's values as it inflates, one line at a time. */
+async function* values<T>(zip: ZipArchive, name: string): AsyncIterable<T> {
+  const label = `${zip.path}: ${name}`;
+  try {
+    for await (const value of jsonLines(zip.readEntry(entryOf(zip, name)), label)) yield value as T;
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
+    throw new AirbackupError("ARCHIVE_CORRUPT", `${label}: ${error.message} (not valid JSON)`, { cause: error });
   }
 }

@@ -4,13 +4,13 @@
 // file the upload endpoint answers 413 for (recorded, so a resume does not send it again). An upload is
 // not idempotent, so a journal `att-pending` entry records the cell's length before each upload; after
 // a lost answer (or on resume) the record is read back and the upload counts as done when the cell grew.
-import { AmbiguousWriteError } from "../airtable/errors.ts";
 import { getRecord } from "../airtable/read.ts";
+import { AirtableRequestError, AmbiguousWriteError, isRefusal } from "../airtable/recoverable-errors.ts";
 import { uploadAttachment } from "../airtable/write.ts";
-import { AirbackupError } from "../errors.ts";
+import type { ArchivedAttachment } from "../archive/contents.ts";
+import { withReadBack } from "../retry.ts";
 import { throwIfInterrupted } from "../shutdown.ts";
-import type { ArchivedAttachment } from "./archive-source.ts";
-import { isRefusal, type RestoreContext, refusalReason } from "./context.ts";
+import type { RestoreContext } from "./context.ts";
 
 export const MAX_UPLOAD_BYTES = 5 * 1024 * 1024;
 
@@ -67,34 +67,35 @@ export async function restoreAttachments(
       }
     }
     const bytes = await ctx.source.fileBytes(att.sha256);
-    for (let attempt = 0; ; attempt++) {
+    const upload = async (): Promise<string> => {
       ctx.journal.append({ t: "att-pending", key, before });
-      try {
-        const res = await uploadAttachment(
-          ctx.client,
-          ctx.baseId,
-          recordId,
-          target.fieldId,
-          { contentType: att.type || "application/octet-stream", filename: att.filename, bytes },
-          { signal: ctx.signal },
-        );
-        const items = Object.values(res.fields)[0] ?? [];
-        ctx.journal.append({ t: "att", key, id: items.at(-1)?.id ?? "" });
-        bump(perCell, cell);
-      } catch (error) {
-        if (isRefusal(error)) skip(`upload refused: ${refusalReason(error)}`);
-        else if (isTooLarge(error))
-          // Recorded as skipped, so that a resume does not send it again (and get the same answer) forever.
-          skip(`upload refused as too large (${refusalReason(error)}); S3 staging is not available yet`);
-        else if (!(error instanceof AmbiguousWriteError) || attempt >= 5) throw error;
-        else {
+      const res = await uploadAttachment(
+        ctx.client,
+        ctx.baseId,
+        recordId,
+        target.fieldId,
+        { contentType: att.type || "application/octet-stream", filename: att.filename, bytes },
+        { signal: ctx.signal },
+      );
+      return (Object.values(res.fields)[0] ?? []).at(-1)?.id ?? "";
+    };
+    try {
+      const id = await withReadBack(
+        upload,
+        async () => {
           const landed = await settled(ctx, target, recordId, before);
-          if (!landed) continue; // it never arrived: upload again
-          ctx.journal.append({ t: "att", key, id: landed });
-          bump(perCell, cell);
-        }
-      }
-      break;
+          return landed === undefined ? undefined : { value: landed };
+        },
+        { isLost: (error) => error instanceof AmbiguousWriteError },
+      );
+      ctx.journal.append({ t: "att", key, id });
+      bump(perCell, cell);
+    } catch (error) {
+      if (isRefusal(error)) skip(`upload refused: ${error.detail}`);
+      else if (isTooLarge(error))
+        // Recorded as skipped, so that a resume does not send it again (and get the same answer) forever.
+        skip(`upload refused as too large (${error.detail}); S3 staging is not available yet`);
+      else throw error;
     }
   }
 }
@@ -117,8 +118,8 @@ async function settled(
 }
 
 /** A final 413 from the upload endpoint: the file is more than Airtable takes there. */
-function isTooLarge(error: unknown): error is AirbackupError {
-  return error instanceof AirbackupError && /\(413 /.test(error.message);
+function isTooLarge(error: unknown): error is AirtableRequestError {
+  return error instanceof AirtableRequestError && error.status === 413;
 }
 
 function cellOf(key: string): string {

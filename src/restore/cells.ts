@@ -8,12 +8,15 @@ export interface WritableField {
   type: string;
   /** A computed primary restored as text: its values are written as strings. */
   asText?: boolean;
+  /** A link written in the first pass: the ARCHIVED table it links to (values go through the id map). */
+  linkedTableId?: string;
 }
 
-/** The create body's `fields` (by target field id) for an archived record; empty values left out. */
+/** The create body's `fields` (by target field id) for an archived record; empty values and links left out. */
 export function writeFields(archived: Record<string, unknown>, fields: WritableField[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const field of fields) {
+    if (field.linkedTableId) continue; // mapped to new record ids by the caller
     const value = archived[field.name];
     if (isEmpty(value)) continue;
     const written = field.asText ? asText(value) : writeValue(field.type, value);

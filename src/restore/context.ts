@@ -1,6 +1,5 @@
 // What every restore pass shares: the client, the target, the journal, the archive, and the events out.
 import type { AirtableClient } from "../airtable/client.ts";
-import { AirbackupError } from "../errors.ts";
 import type { ArchiveSource } from "./archive-source.ts";
 import type { WritableField } from "./cells.ts";
 import type { Journal } from "./journal.ts";
@@ -21,20 +20,10 @@ export interface RestoreContext {
   onEvent: (event: RestoreEvent) => void;
 }
 
-/** A table being restored: its archived and new ids, and the fields its first pass writes. */
+/** A table being restored: its archived and new ids, and the fields its first pass writes (links included). */
 export interface TableRun {
   oldId: string;
   name: string;
   newId: string;
   fields: WritableField[];
-}
-
-/** A final 422 from Airtable: the request (values) was refused, nothing was written. */
-export function isRefusal(error: unknown): error is AirbackupError {
-  return error instanceof AirbackupError && error.code === "AIRTABLE_INVALID" && /\(422 /.test(error.message);
-}
-
-/** `422 TYPE: message` out of a refusal, for the report. */
-export function refusalReason(error: AirbackupError): string {
-  return /\((4\d\d [^)]*)\)\s*$/.exec(error.message)?.[1] ?? error.message;
 }

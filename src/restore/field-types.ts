@@ -1,5 +1,7 @@
-// What the Meta API can create, and how an archived field's options become create options
-// (airtable-api.md §6.1): ids and read-only keys dropped, link targets rewritten to the new table ids.
+// What the Meta API can create, and how an archived field's options become create options: ids and
+// read-only keys dropped, link targets rewritten to the new table ids. Creatable means Airtable's field-model
+// page gives the type a write format; computed types (formula, rollup, lookup, count, ...) have none.
+import type { ArchivedField } from "../archive/contents.ts";
 
 /** Types the field model gives a write format for: the API can create these. */
 export const CREATABLE_TYPES = new Set([
@@ -59,14 +61,6 @@ const WRITABLE_OPTION_KEYS: Record<string, string[]> = {
   dateTime: ["dateFormat", "timeFormat", "timeZone"],
   multipleAttachments: ["isReversed"],
 };
-
-export interface ArchivedField {
-  id: string;
-  name: string;
-  type: string;
-  description?: string;
-  options?: Record<string, unknown> | null;
-}
 
 /** The create-field body for an archived field of a creatable, non-link type. */
 export function createOptions(field: ArchivedField): Record<string, unknown> | undefined {

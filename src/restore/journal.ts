@@ -5,6 +5,7 @@
 // it names the batch's records and the hash of what is sent, so a lost answer can be reconciled later.
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, truncateSync, writeSync } from "node:fs";
 import { AirbackupError } from "../errors.ts";
+import type { ManualStep } from "./plan.ts";
 
 export type JournalEntry =
   | { t: "start"; at: string; archiveBase: string; archiveStartedAt: string; base: string }
@@ -14,9 +15,20 @@ export type JournalEntry =
    * `at` is the local clock, for people only (never compared with Airtable's). `after` is Airtable's
    * createdTime of the newest record this restore had created in the table when the batch was sent.
    */
-  | { t: "pending"; table: string; at: string; after?: string; items: { old: string; hash: string }[] }
-  /** `last`: Airtable's createdTime of the newest record in the answer (absent after a reconcile). */
-  | { t: "created"; table: string; pairs: [string, string][]; last?: string }
+  | ({ t: "pending"; table: string; batch?: number } & Omit<PendingCreate, "batch">)
+  /**
+   * `last`: Airtable's createdTime of the newest record in the answer (absent after a reconcile).
+   * `batches`: the pending batches this settles (absent in journals of older versions: all of the table's).
+   */
+  | { t: "created"; table: string; pairs: [string, string][]; last?: string; batches?: number[] }
+  /** A pending batch Airtable refused (422): nothing was written. */
+  | { t: "refused"; table: string; batch: number }
+  /** A record created without some of its fields, which are added by updates: the target keys still to add. */
+  | { t: "partial"; table: string; record: string; id: string; rest: string[] }
+  | { t: "manual"; step: ManualStep }
+  | { t: "note"; text: string }
+  | { t: "comment-pending"; key: string }
+  | { t: "comment"; key: string; id: string }
   | { t: "skipped"; table: string; record: string; field: string; reason: string }
   | { t: "failed"; table: string; record: string; reason: string }
   | { t: "links"; table: string; records: string[]; dropped?: { record: string; field: string; missing: string[] }[] }
@@ -25,9 +37,12 @@ export type JournalEntry =
   | { t: "done"; at: string };
 
 export interface PendingCreate {
+  /** Numbers the batches of a journal, so several can be in flight at once (0 in older journals). */
+  batch: number;
   at: string;
   after?: string;
-  items: { old: string; hash: string }[];
+  /** `rest`: target field keys left out of this create, to be added by updates once it exists. */
+  items: { old: string; hash: string; rest?: string[] }[];
 }
 
 /** What a journal says, replayed. Keys of the maps are ARCHIVED ids. */
@@ -36,8 +51,11 @@ export interface JournalState {
   fields: Map<string, { id: string; inverse?: { table: string; id: string } }>;
   /** archived table id -> archived record id -> new record id */
   records: Map<string, Map<string, string>>;
-  /** archived table id -> the last create sent and not confirmed */
-  pending: Map<string, PendingCreate>;
+  /** archived table id -> batch number -> a create sent and not settled */
+  pending: Map<string, Map<number, PendingCreate>>;
+  nextBatch: number;
+  /** archived table id -> archived record id -> new id and the target field keys still to add */
+  partial: Map<string, Map<string, { id: string; rest: string[] }>>;
   /** archived table id -> Airtable's createdTime of the newest record this restore created there */
   lastCreated: Map<string, string>;
   skipped: { table: string; record: string; field: string; reason: string }[];
@@ -48,6 +66,12 @@ export interface JournalState {
   attachments: Map<string, { id?: string; skipped?: string }>;
   /** attachment key -> cell length before an upload whose answer never came */
   attachmentPending: Map<string, number>;
+  /** Manual steps and notes of every run of this restore (a resumed plan no longer sees what an earlier run did). */
+  manual: ManualStep[];
+  notes: string[];
+  /** comment keys (`table/record/commentId`) written, and sent without a confirmed answer */
+  comments: Set<string>;
+  commentPending: Set<string>;
   started: boolean;
 }
 
@@ -130,6 +154,8 @@ function emptyState(): JournalState {
     fields: new Map(),
     records: new Map(),
     pending: new Map(),
+    nextBatch: 1,
+    partial: new Map(),
     lastCreated: new Map(),
     skipped: [],
     failed: [],
@@ -137,6 +163,10 @@ function emptyState(): JournalState {
     dropped: [],
     attachments: new Map(),
     attachmentPending: new Map(),
+    manual: [],
+    notes: [],
+    comments: new Set(),
+    commentPending: new Set(),
     started: false,
   };
 }
@@ -152,30 +182,66 @@ function apply(s: JournalState, e: JournalEntry): void {
     case "field":
       s.fields.set(e.old, { id: e.new, ...(e.inverse ? { inverse: e.inverse } : {}) });
       return;
-    case "pending":
-      s.pending.set(e.table, { at: e.at, ...(e.after ? { after: e.after } : {}), items: e.items });
+    case "pending": {
+      const batch = e.batch ?? 0;
+      const { t: _, table: __, ...pending } = e;
+      inner(s.pending, e.table).set(batch, { ...pending, batch });
+      s.nextBatch = Math.max(s.nextBatch, batch + 1);
       return;
+    }
     case "created": {
       const map = s.records.get(e.table) ?? new Map<string, string>();
       for (const [old, id] of e.pairs) map.set(old, id);
       s.records.set(e.table, map);
-      s.pending.delete(e.table);
+      const pending = s.pending.get(e.table);
+      for (const batch of e.batches ?? [...(pending?.keys() ?? [])]) {
+        for (const item of pending?.get(batch)?.items ?? []) {
+          const id = map.get(item.old);
+          if (item.rest && id && e.pairs.some(([old]) => old === item.old))
+            inner(s.partial, e.table).set(item.old, { id, rest: item.rest });
+        }
+        pending?.delete(batch);
+      }
+      if (pending?.size === 0) s.pending.delete(e.table);
       const last = s.lastCreated.get(e.table);
       if (e.last && (!last || Date.parse(e.last) > Date.parse(last))) s.lastCreated.set(e.table, e.last);
       return;
     }
+    case "refused":
+      s.pending.get(e.table)?.delete(e.batch);
+      if (s.pending.get(e.table)?.size === 0) s.pending.delete(e.table);
+      return;
+    case "partial":
+      inner(s.partial, e.table).set(e.record, { id: e.id, rest: e.rest });
+      return;
+    case "manual":
+      if (!s.manual.some((m) => m.table === e.step.table && m.field === e.step.field)) s.manual.push(e.step);
+      return;
+    case "note":
+      if (!s.notes.includes(e.text)) s.notes.push(e.text);
+      return;
+    case "comment-pending":
+      s.commentPending.add(e.key);
+      return;
+    case "comment":
+      s.comments.add(e.key);
+      s.commentPending.delete(e.key);
+      return;
     case "skipped":
+      if (s.skipped.some((k) => k.table === e.table && k.record === e.record && k.field === e.field)) return;
       s.skipped.push({ table: e.table, record: e.record, field: e.field, reason: e.reason });
       return;
     case "failed":
       s.failed.push({ table: e.table, record: e.record, reason: e.reason });
-      s.pending.delete(e.table);
       return;
     case "links": {
       const done = s.linksDone.get(e.table) ?? new Set<string>();
       for (const r of e.records) done.add(r);
       s.linksDone.set(e.table, done);
-      for (const d of e.dropped ?? []) s.dropped.push({ table: e.table, ...d });
+      for (const d of e.dropped ?? []) {
+        if (s.dropped.some((x) => x.table === e.table && x.record === d.record && x.field === d.field)) continue;
+        s.dropped.push({ table: e.table, ...d });
+      }
       return;
     }
     case "att-pending":
@@ -188,4 +254,10 @@ function apply(s: JournalState, e: JournalEntry): void {
     case "done":
       return;
   }
+}
+
+function inner<K, V>(map: Map<string, Map<K, V>>, key: string): Map<K, V> {
+  const m = map.get(key) ?? new Map<K, V>();
+  map.set(key, m);
+  return m;
 }

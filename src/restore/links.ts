@@ -1,9 +1,11 @@
 // Second pass: once every record exists, PATCH each link field through the old->new record id map, ten
 // records per request. Links to records that were not restored are dropped and reported. PATCH is
 // idempotent, so a batch is journaled after its answer and simply sent again on resume.
+
+import { isRefusal } from "../airtable/recoverable-errors.ts";
 import { MAX_RECORDS_PER_REQUEST, updateRecords } from "../airtable/write.ts";
 import { throwIfInterrupted } from "../shutdown.ts";
-import { isRefusal, type RestoreContext, refusalReason } from "./context.ts";
+import type { RestoreContext } from "./context.ts";
 
 /** A link field to write: archived name, target field id, and the archived table it points to. */
 export interface LinkField {
@@ -80,7 +82,7 @@ async function send(
     }
     const one = batch[0]!;
     for (const field of Object.keys(one.fields))
-      one.dropped.push({ record: one.old, field, missing: [`(refused: ${refusalReason(error)})`] });
+      one.dropped.push({ record: one.old, field, missing: [`(refused: ${error.detail})`] });
   }
   const dropped = batch.flatMap((u) => u.dropped);
   for (const d of dropped)

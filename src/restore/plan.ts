@@ -1,15 +1,8 @@
 // The restore plan (pure): the archive's schema.json against the target base's schema. Which tables and
 // fields to create (and how), which already exist, which links come from which side, and which computed
 // fields a person has to rebuild by hand.
-import { type ArchivedField, CREATABLE_TYPES, createOptions, PRIMARY_TYPES, rebuildHint } from "./field-types.ts";
-
-export interface ArchivedTable {
-  id: string;
-  name: string;
-  primaryFieldId?: string;
-  description?: string;
-  fields: ArchivedField[];
-}
+import type { ArchivedField, ArchivedTable } from "../archive/contents.ts";
+import { CREATABLE_TYPES, createOptions, PRIMARY_TYPES, rebuildHint } from "./field-types.ts";
 
 export interface TargetTable {
   id: string;

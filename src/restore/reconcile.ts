@@ -1,5 +1,6 @@
-// After a create whose answer was lost (AmbiguousWriteError), or on resume after a create that was sent
-// but never confirmed, read back the target table and find which of the batch's records exist.
+// After a create whose answer was lost (AmbiguousWriteError), or on resume after creates that were sent
+// but never confirmed, read back the target table once and find which records of every pending batch
+// of the table exist; the journal then settles all those batches in one `created` entry.
 //
 // Why a content hash and not a marker: the create body cannot carry a marker Airtable keeps (record ids
 // and createdTime are chosen by Airtable, and adding a marker field would change the user's base). The
@@ -11,17 +12,37 @@
 // records and create them again). Only Airtable-side times are compared: records created before the
 // newest record this restore had already created in the table (`pending.after`, Airtable's createdTime)
 // cannot be from this batch, so identical rows that were there before (with --append) are not taken for
-// ours. Among the remaining matches the newest (by Airtable's createdTime) are taken first.
+// ours. Among the remaining matches the newest (by Airtable's createdTime) are taken first. With several
+// batches in flight, `after` is the earliest of theirs. The caller makes sure no other create of the
+// table is in flight meanwhile (the pipeline's `exclusive`).
 import { listRecordPages } from "../airtable/read.ts";
 import { contentHash } from "./cells.ts";
 import type { RestoreContext, TableRun } from "./context.ts";
 import type { PendingCreate } from "./journal.ts";
 
+/** Settles every pending batch of the table in the journal: what was created is mapped, the rest is free to send. */
+export async function reconcileTable(ctx: RestoreContext, table: TableRun): Promise<void> {
+  const batches = [...(ctx.journal.state.pending.get(table.oldId)?.values() ?? [])];
+  if (batches.length === 0) return;
+  const afters = batches.map((b) => b.after);
+  const merged: Omit<PendingCreate, "batch"> = {
+    at: batches[0]!.at,
+    ...(afters.every((a) => a !== undefined)
+      ? { after: afters.reduce((a, b) => (Date.parse(b) < Date.parse(a) ? b : a)) }
+      : {}),
+    items: batches.flatMap((b) => b.items),
+  };
+  const matched = await reconcile(ctx, table, merged);
+  ctx.journal.append({ t: "created", table: table.oldId, pairs: [...matched], batches: batches.map((b) => b.batch) });
+}
+
+// --- internal ---
+
 /** Archived record id -> new record id, for the pending items found in the target table. */
-export async function reconcile(
+async function reconcile(
   ctx: RestoreContext,
   table: TableRun,
-  pending: PendingCreate,
+  pending: Omit<PendingCreate, "batch">,
 ): Promise<Map<string, string>> {
   ctx.onEvent({
     type: "retry",

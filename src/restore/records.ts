@@ -1,163 +1,169 @@
-// First pass: every archived record of a table created ten per request, without links, attachments or
-// computed values. A refused batch (422) is bisected down to the record, and the record is retried without
-// one field at a time, so one bad value never sinks the other nine records of its batch.
-import { AmbiguousWriteError } from "../airtable/errors.ts";
+// First pass: every archived record of a table created ten per request, links to tables already filled
+// included (through the old->new id map), several requests in flight (pipeline.ts). Each batch is
+// journaled `pending` before it is sent and settled after: created, refused, or (after a lost answer)
+// reconciled by reading the table back before anything is sent again. A refused batch is bisected down
+// to the record; a refused record is bisected over its fields (field-bisect.ts).
+import { type AirtableRequestError, AmbiguousWriteError, isRefusal } from "../airtable/recoverable-errors.ts";
 import { createRecords, MAX_RECORDS_PER_REQUEST } from "../airtable/write.ts";
-import type { AirbackupError } from "../errors.ts";
+import type { ArchivedRecord } from "../archive/contents.ts";
+import { withReadBack } from "../retry.ts";
 import { throwIfInterrupted } from "../shutdown.ts";
 import { contentHash, writeFields } from "./cells.ts";
-import { isRefusal, type RestoreContext, refusalReason, type TableRun } from "./context.ts";
-import type { PendingCreate } from "./journal.ts";
-import { reconcile } from "./reconcile.ts";
+import type { RestoreContext, TableRun } from "./context.ts";
+import { addFields, isolateFields } from "./field-bisect.ts";
+import { createPipeline, inFlightFor, type Pipeline } from "./pipeline.ts";
+import { reconcileTable } from "./reconcile.ts";
 
-interface Item {
+export interface Item {
   old: string;
   fields: Record<string, unknown>;
+  /** Target keys left out of this create, to be added by updates once the record exists. */
+  rest?: string[];
 }
 
-/** Creates the table's records that the journal does not already map. */
+/** What the passes of one table share while its writes are in flight. */
+export interface TableWriter {
+  ctx: RestoreContext;
+  table: TableRun;
+  pipeline: Pipeline;
+}
+
+/** Creates the table's records that the journal does not already map, and finishes partial ones. */
 export async function restoreRecords(ctx: RestoreContext, table: TableRun, total: number): Promise<void> {
   const { state } = ctx.journal;
-  const pending = state.pending.get(table.oldId);
-  if (pending) await settle(ctx, table, pending);
+  const w: TableWriter = { ctx, table, pipeline: createPipeline(() => inFlightFor(ctx.client.latencyMs)) };
+  await reconcileTable(ctx, table); // creates an earlier run sent and never saw answered
   const failed = new Set(state.failed.filter((f) => f.table === table.oldId).map((f) => f.record));
   let batch: Item[] = [];
   let done = state.records.get(table.oldId)?.size ?? 0;
   const flush = async () => {
     if (batch.length === 0) return;
-    await sendIsolated(ctx, table, batch);
-    done += batch.length;
+    const items = batch;
     batch = [];
-    ctx.onEvent({ type: "records", table: table.name, done, total });
+    await w.pipeline.add(async () => {
+      await createIsolated(w, items);
+      done += items.length;
+      ctx.onEvent({ type: "records", table: table.name, done, total });
+    });
   };
   for await (const record of ctx.source.records(table.oldId)) {
-    if (state.records.get(table.oldId)?.has(record.id) || failed.has(record.id)) continue;
-    batch.push({ old: record.id, fields: writeFields(record.fields, table.fields) });
+    const id = state.records.get(table.oldId)?.get(record.id);
+    if (id) {
+      const rest = state.partial.get(table.oldId)?.get(record.id)?.rest ?? [];
+      if (rest.length > 0) {
+        const fields = itemFields(ctx, table, record);
+        await w.pipeline.add(() => addFields(w, { old: record.id, fields }, id, [{ keys: rest }]));
+      }
+      continue;
+    }
+    if (failed.has(record.id)) continue;
+    batch.push({ old: record.id, fields: itemFields(ctx, table, record) });
     if (batch.length === MAX_RECORDS_PER_REQUEST) await flush();
   }
   await flush();
+  await w.pipeline.drain();
+}
+
+/**
+ * Creates the items (journaled `pending` before and settled after). After a lost answer the table is read
+ * back (with no other create of it in flight) and only what is missing is sent again. Returns Airtable's
+ * refusal (422), if any: then nothing was written.
+ */
+export async function createItems(w: TableWriter, items: Item[]): Promise<AirtableRequestError | undefined> {
+  const { ctx, table } = w;
+  const { state } = ctx.journal;
+  let left = items;
+  return withReadBack(
+    async () => {
+      throwIfInterrupted(ctx.signal);
+      const batch = state.nextBatch;
+      const after = state.lastCreated.get(table.oldId);
+      ctx.journal.append({
+        t: "pending",
+        table: table.oldId,
+        batch,
+        at: new Date().toISOString(),
+        ...(after ? { after } : {}),
+        items: left.map((i) => ({
+          old: i.old,
+          hash: contentHash(i.fields, table.fields),
+          ...(i.rest ? { rest: i.rest } : {}),
+        })),
+      });
+      try {
+        const created = await createRecords(
+          ctx.client,
+          ctx.baseId,
+          table.newId,
+          left.map((i) => ({ fields: i.fields })),
+          { typecast: ctx.typecast, signal: ctx.signal },
+        );
+        ctx.journal.append({
+          t: "created",
+          table: table.oldId,
+          pairs: left.map((item, i) => [item.old, created[i]!.id]),
+          batches: [batch],
+          ...newest(created.map((r) => r.createdTime)),
+        });
+        return undefined;
+      } catch (error) {
+        if (!isRefusal(error)) throw error;
+        ctx.journal.append({ t: "refused", table: table.oldId, batch });
+        return error;
+      }
+    },
+    async () => {
+      await w.pipeline.exclusive(() => reconcileTable(ctx, table));
+      left = left.filter((i) => !state.records.get(table.oldId)?.has(i.old));
+      return left.length === 0 ? { value: undefined } : undefined;
+    },
+    { isLost: (error) => error instanceof AmbiguousWriteError },
+  );
 }
 
 // --- internal ---
 
-/** Resume: a create sent by an earlier run whose answer was never recorded. */
-async function settle(ctx: RestoreContext, table: TableRun, pending: PendingCreate): Promise<void> {
-  const matched = await reconcile(ctx, table, pending);
-  ctx.journal.append({ t: "created", table: table.oldId, pairs: [...matched] });
-}
-
-/** Sends a batch; on a refusal, bisects down to single records and isolates the offending values. */
-async function sendIsolated(ctx: RestoreContext, table: TableRun, items: Item[]): Promise<void> {
-  const refused = await trySend(ctx, table, items);
+/** Creates a batch; on a refusal, bisects down to single records and isolates the refused values. */
+async function createIsolated(w: TableWriter, items: Item[]): Promise<void> {
+  const refused = await createItems(w, items);
   if (!refused) return;
   if (items.length > 1) {
     const half = Math.ceil(items.length / 2);
-    await sendIsolated(ctx, table, items.slice(0, half));
-    await sendIsolated(ctx, table, items.slice(half));
+    await createIsolated(w, items.slice(0, half));
+    await createIsolated(w, items.slice(half));
     return;
   }
-  await isolateFields(ctx, table, items[0]!, refused);
+  await isolateFields(w, items[0]!, refused);
 }
 
-/**
- * One record Airtable refuses: drop the field the message names, else try without one field at a time,
- * else drop fields one after another; each dropped value is reported as `table/record/field: reason`.
- */
-async function isolateFields(ctx: RestoreContext, table: TableRun, item: Item, first: AirbackupError): Promise<void> {
-  let error = first;
-  const fields = { ...item.fields };
-  const nameOf = (key: string) => table.fields.find((f) => f.key === key)?.name ?? key;
-  const skip = (key: string, reason: string) => {
-    delete fields[key];
-    ctx.journal.append({ t: "skipped", table: table.oldId, record: item.old, field: nameOf(key), reason });
-    ctx.onEvent({ type: "skip", message: `${table.name}/${item.old}/${nameOf(key)}: ${reason}` });
-  };
-  for (let round = 0; round <= Object.keys(item.fields).length; round++) {
-    const keys = Object.keys(fields);
-    if (keys.length === 0) break;
-    const named = namedField(error.message, keys, nameOf);
-    if (named) {
-      skip(named, refusalReason(error));
-      const next = await trySend(ctx, table, [{ old: item.old, fields }]);
-      if (!next) return;
-      error = next;
-      continue;
-    }
-    for (const key of keys) {
-      const { [key]: _, ...without } = fields;
-      const next = await trySend(ctx, table, [{ old: item.old, fields: without }]);
-      if (!next) {
-        const reason = refusalReason(error);
-        delete fields[key];
-        ctx.journal.append({ t: "skipped", table: table.oldId, record: item.old, field: nameOf(key), reason });
-        ctx.onEvent({ type: "skip", message: `${table.name}/${item.old}/${nameOf(key)}: ${reason}` });
-        return;
-      }
-    }
-    // No single field explains it: several values are refused. Drop one and look again.
-    skip(keys[0]!, `refused together with other values: ${refusalReason(error)}`);
-    const next = await trySend(ctx, table, [{ old: item.old, fields }]);
-    if (!next) return;
-    error = next;
+/** The create body's fields for an archived record: values, and links to records already created. */
+function itemFields(ctx: RestoreContext, table: TableRun, record: ArchivedRecord): Record<string, unknown> {
+  const fields = writeFields(record.fields, table.fields);
+  const dropped: { record: string; field: string; missing: string[] }[] = [];
+  for (const link of table.fields) {
+    if (!link.linkedTableId) continue;
+    const value = record.fields[link.name];
+    if (!Array.isArray(value) || value.length === 0) continue;
+    const targets = ctx.journal.state.records.get(link.linkedTableId);
+    const ids = value.map((old) => targets?.get(String(old)));
+    const missing = value.filter((_, i) => ids[i] === undefined).map(String);
+    if (missing.length > 0) dropped.push({ record: record.id, field: link.name, missing });
+    const present = ids.filter((id): id is string => id !== undefined);
+    if (present.length > 0) fields[link.key] = present;
   }
-  const reason = refusalReason(error);
-  ctx.journal.append({ t: "failed", table: table.oldId, record: item.old, reason });
-  ctx.onEvent({ type: "skip", message: `${table.name}/${item.old}: record not restored: ${reason}` });
-}
-
-/**
- * Creates the items, journaling `pending` before and `created` after. A lost answer is reconciled by
- * reading the table back, and what is missing is sent again. Returns the refusal (422), if any.
- */
-async function trySend(ctx: RestoreContext, table: TableRun, items: Item[]): Promise<AirbackupError | undefined> {
-  for (let attempt = 0; items.length > 0; attempt++) {
-    throwIfInterrupted(ctx.signal);
-    const after = ctx.journal.state.lastCreated.get(table.oldId);
-    const pending: PendingCreate = {
-      at: new Date().toISOString(),
-      ...(after ? { after } : {}),
-      items: items.map((i) => ({ old: i.old, hash: contentHash(i.fields, table.fields) })),
-    };
-    ctx.journal.append({ t: "pending", table: table.oldId, ...pending });
-    try {
-      const created = await createRecords(
-        ctx.client,
-        ctx.baseId,
-        table.newId,
-        items.map((i) => ({ fields: i.fields })),
-        { typecast: ctx.typecast, signal: ctx.signal },
-      );
-      ctx.journal.append({
-        t: "created",
-        table: table.oldId,
-        pairs: items.map((item, i) => [item.old, created[i]!.id]),
-        ...newest(created.map((r) => r.createdTime)),
+  if (dropped.length > 0) {
+    ctx.journal.append({ t: "links", table: table.oldId, records: [], dropped });
+    for (const d of dropped)
+      ctx.onEvent({
+        type: "skip",
+        message: `${table.name}/${d.record}/${d.field}: link to ${d.missing.join(", ")} dropped (not restored)`,
       });
-      return undefined;
-    } catch (error) {
-      if (isRefusal(error)) return error;
-      if (!(error instanceof AmbiguousWriteError) || attempt >= 5) throw error;
-      const matched = await reconcile(ctx, table, pending);
-      ctx.journal.append({ t: "created", table: table.oldId, pairs: [...matched] });
-      items = items.filter((i) => !matched.has(i.old));
-    }
   }
-  return undefined;
+  return fields;
 }
 
 /** Airtable's createdTime of the newest record of an answer, for the journal's `created` entry. */
 function newest(times: string[]): { last?: string } {
   const valid = times.filter((t) => typeof t === "string" && t !== "");
   return valid.length === 0 ? {} : { last: valid.reduce((a, b) => (Date.parse(b) > Date.parse(a) ? b : a)) };
-}
-
-/** The field (target id) a refusal message names, by name or id; the longest name wins. */
-function namedField(message: string, keys: string[], nameOf: (key: string) => string): string | undefined {
-  let best: string | undefined;
-  for (const key of keys) {
-    const name = nameOf(key);
-    const hit = message.includes(key) || message.includes(`"${name}"`) || message.includes(`field ${name}`);
-    if (hit && (!best || name.length > nameOf(best).length)) best = key;
-  }
-  return best;
 }

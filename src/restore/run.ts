@@ -11,7 +11,8 @@ import { type AttachmentMode, type AttachmentTargets, restoreAttachments } from 
 import type { WritableField } from "./cells.ts";
 import type { RestoreContext, RestoreEvent, TableRun } from "./context.ts";
 import { type Journal, journalPath, openJournal } from "./journal.ts";
-import { type LinkField, restoreLinks } from "./links.ts";
+import { type LinkPlan, planLinks } from "./link-order.ts";
+import { restoreLinks } from "./links.ts";
 import { acquireLock, lockPath, type RestoreLock } from "./lock.ts";
 import { isFirstPassField, planRestore, type RestorePlan } from "./plan.ts";
 import { restoreRecords } from "./records.ts";
@@ -78,8 +79,8 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreReport
       dryRun: options.dryRun === true,
       journal: journal?.path ?? null,
       tables: buildTableReports(plan, counts, journal?.state ?? null, ids),
-      manualSteps: plan.manual,
-      notes: plan.notes,
+      manualSteps: journal ? journal.state.manual : plan.manual,
+      notes: journal ? journal.state.notes : plan.notes,
       apiCalls: client.calls,
     });
     if (options.dryRun) return report(existingBase, null, new Map(), false);
@@ -149,10 +150,18 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreReport
           base: baseId,
         });
       }
+      // What this plan asks of a person is kept for the report of whichever run finishes the restore.
+      journal.append(
+        ...plan.manual
+          .filter((m) => !journal.state.manual.some((x) => x.table === m.table && x.field === m.field))
+          .map((step) => ({ t: "manual" as const, step })),
+        ...plan.notes.filter((n) => !journal.state.notes.includes(n)).map((text) => ({ t: "note" as const, text })),
+      );
       const ids = await applySchema(ctx, plan, new Set(journal.state.tables.keys()));
-      const runs = tableRuns(plan, ids);
+      const links = planLinks(plan, ids);
+      const runs = tableRuns(links, ids);
       for (const run of runs) await restoreRecords(ctx, run, counts.get(run.oldId) ?? 0);
-      for (const run of runs) await restoreLinks(ctx, run, linkFields(plan, run.oldId, ids));
+      for (const run of runs) await restoreLinks(ctx, run, links.second.get(run.oldId) ?? []);
       await restoreAttachments(ctx, attachmentTargets(plan, ids), options.attachments);
       journal.append({ t: "done", at: new Date().toISOString() });
       return report(baseId, journal, ids.tables, existingBase === null);
@@ -191,33 +200,22 @@ async function refuseTablesWithRecords(ctx: RestoreContext, plan: RestorePlan, a
   }
 }
 
-function tableRuns(plan: RestorePlan, ids: TargetIds): TableRun[] {
-  return plan.tables.map((t) => ({
+/** The tables in fill order, each with the fields its creates write: values, and links to tables filled before. */
+function tableRuns(links: LinkPlan, ids: TargetIds): TableRun[] {
+  return links.order.map((t) => ({
     oldId: t.source.id,
     name: t.source.name,
     newId: ids.tables.get(t.source.id)!,
-    fields: t.fields.filter(isFirstPassField).flatMap((f): WritableField[] => {
-      const key = ids.fields.get(f.source.id);
-      if (!key) return [];
-      const type = f.primaryAsText ? "singleLineText" : (f.target?.type ?? f.source.type);
-      return [{ name: f.source.name, key, type, ...(f.primaryAsText ? { asText: true } : {}) }];
-    }),
+    fields: [
+      ...t.fields.filter(isFirstPassField).flatMap((f): WritableField[] => {
+        const key = ids.fields.get(f.source.id);
+        if (!key) return [];
+        const type = f.primaryAsText ? "singleLineText" : (f.target?.type ?? f.source.type);
+        return [{ name: f.source.name, key, type, ...(f.primaryAsText ? { asText: true } : {}) }];
+      }),
+      ...(links.first.get(t.source.id) ?? []),
+    ],
   }));
-}
-
-/** Link fields written in the second pass: inverses are filled in by Airtable from their owner side. */
-function linkFields(plan: RestorePlan, tableId: string, ids: TargetIds): LinkField[] {
-  const table = plan.tables.find((t) => t.source.id === tableId)!;
-  return table.fields
-    .filter(
-      (f) =>
-        (f.action === "link" || f.action === "existing") &&
-        f.source.type === "multipleRecordLinks" &&
-        f.linkedTableId &&
-        ids.tables.has(f.linkedTableId),
-    )
-    .filter((f) => f.action === "link" || f.target?.type === "multipleRecordLinks")
-    .map((f) => ({ name: f.source.name, key: ids.fields.get(f.source.id)!, linkedTableId: f.linkedTableId! }));
 }
 
 function attachmentTargets(plan: RestorePlan, ids: TargetIds): AttachmentTargets {

@@ -2,11 +2,13 @@
 // fields on tables that exist, then link fields, renaming each inverse Airtable makes to its archived
 // name. Every id is journaled as it is created; a create whose answer was lost is settled by reading
 // the schema back and finding the table or field by name.
-import { AmbiguousWriteError } from "../airtable/errors.ts";
+
 import { getBaseSchema } from "../airtable/read.ts";
+import { AmbiguousWriteError } from "../airtable/recoverable-errors.ts";
 import type { AirtableField, AirtableTable } from "../airtable/schemas.ts";
 import { createField, createTable, type NewTable, updateField } from "../airtable/write.ts";
 import { AirbackupError } from "../errors.ts";
+import { withReadBack } from "../retry.ts";
 import { throwIfInterrupted } from "../shutdown.ts";
 import type { RestoreContext } from "./context.ts";
 import type { FieldPlan, RestorePlan, TablePlan } from "./plan.ts";
@@ -65,7 +67,7 @@ export async function applySchema(
       recordTable(ctx, table, created);
     }
     const tableId = ctx.journal.state.tables.get(table.source.id) ?? ids.tables.get(table.source.id);
-    if (!tableId) throw new AirbackupError("AIRTABLE_INVALID", `table ${table.source.name} was not created`);
+    if (!tableId) throw new AirbackupError("AIRTABLE_BAD_RESPONSE", `table ${table.source.name} was not created`);
     ids.tables.set(table.source.id, tableId);
     for (const f of table.fields) {
       if (f.action === "with-table") ids.fields.set(f.source.id, ctx.journal.state.fields.get(f.source.id)?.id ?? "");
@@ -125,7 +127,7 @@ async function renameInverse(ctx: RestoreContext, table: TablePlan, f: FieldPlan
     (owner?.options as { inverseLinkFieldId?: string } | undefined)?.inverseLinkFieldId;
   if (!inverseId)
     throw new AirbackupError(
-      "AIRTABLE_INVALID",
+      "AIRTABLE_BAD_RESPONSE",
       `Airtable made no inverse field for the link ${f.source.name} in table ${table.source.name}`,
     );
   const current = schema.tables.find((t) => t.id === tableId)?.fields.find((x) => x.id === inverseId);
@@ -141,22 +143,20 @@ async function renameInverse(ctx: RestoreContext, table: TablePlan, f: FieldPlan
 }
 
 /** Runs a create; if its answer was lost, reads the schema back and takes what it finds by name. */
-async function settle<T>(
+function settle<T>(
   ctx: RestoreContext,
   create: () => Promise<T>,
   find: (schema: { tables: AirtableTable[] }) => T | undefined,
 ): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await create();
-    } catch (error) {
-      if (!(error instanceof AmbiguousWriteError) || attempt >= 3) throw error;
-      const found = find(
-        await getBaseSchema(ctx.client, ctx.baseId, { includeVisibleFieldIds: false, signal: ctx.signal }),
-      );
-      if (found) return found;
-    }
-  }
+  return withReadBack(
+    create,
+    async () => {
+      const schema = await getBaseSchema(ctx.client, ctx.baseId, { includeVisibleFieldIds: false, signal: ctx.signal });
+      const found = find(schema);
+      return found === undefined ? undefined : { value: found };
+    },
+    { isLost: (error) => error instanceof AmbiguousWriteError },
+  );
 }
 
 function byName<T extends AirtableTable | AirtableField>(items: T[], name: string): T | undefined {

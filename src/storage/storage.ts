@@ -3,6 +3,7 @@
 // manner of restic's internal/backend. Names are plain file names (`<slug>-<baseId>-<stamp>.zip`,
 // `.partial` leftovers, ...); an implementation maps them to a path or to `<prefix><name>`.
 import type { RandomAccessFile } from "../archive/random-access-file.ts";
+import { AirbackupError } from "../errors.ts";
 
 export interface StoredObject {
   /** File name within the storage (no directory, no S3 prefix). */
@@ -36,4 +37,11 @@ export interface Storage {
   ): Promise<StoredObject>;
   /** Removes the object; absent is not an error. */
   delete(name: string): Promise<void>;
+}
+
+/** Names are plain file names: no separators, not `.`/`..`, no control characters. */
+export function checkStorageName(name: string): void {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+  if (!name || name === "." || name === ".." || /[/\\\u0000-\u001f]/.test(name))
+    throw new AirbackupError("USAGE", `not a plain file name: ${JSON.stringify(name)}`);
 }

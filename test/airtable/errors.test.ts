@@ -2,6 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { createAirtableClient } from "../../src/airtable/client.ts";
 import { getBaseSchema, getRecord, listBases, listRecordPages } from "../../src/airtable/read.ts";
+import { AirtableRequestError, isRefusal } from "../../src/airtable/recoverable-errors.ts";
 import { AirbackupError } from "../../src/errors.ts";
 import { startAirtableSim } from "../support/airtable-sim/index.ts";
 import { BASE_ID, deepText, fakeId, rejection, simClient, TABLE_ID, tinyBase } from "./sim-client.ts";
@@ -80,23 +81,50 @@ describe("errors from Airtable", () => {
     expect(error.message).toContain("(404 NOT_FOUND)");
   });
 
-  test("422: AIRTABLE_INVALID with Airtable's type and message, not retried", async () => {
+  test("422: AIRTABLE_REFUSED with Airtable's status, type and message as fields, not retried", async () => {
     await using sim = await startAirtableSim({ bases: [tinyBase()] });
     const client = simClient(sim);
     const error = expectCode(
       await rejection(listRecordPages(client, BASE_ID, TABLE_ID, { fields: ["Nope"] }).next()),
-      "AIRTABLE_INVALID",
+      "AIRTABLE_REFUSED",
     );
     expect(error.message).toContain('422 UNKNOWN_FIELD_NAME: Unknown field name: "Nope"');
+    expect(error).toBeInstanceOf(AirtableRequestError);
+    const facts = error as AirtableRequestError;
+    expect([facts.status, facts.type, facts.apiMessage]).toEqual([
+      422,
+      "UNKNOWN_FIELD_NAME",
+      'Unknown field name: "Nope"',
+    ]);
+    expect(isRefusal(error)).toBe(true);
     expect(client.calls).toBe(1);
   });
 
-  test("a response of the wrong shape: AIRTABLE_INVALID 'unexpected response from Airtable'", async () => {
+  test("facts survive any text: a message holding ')' is carried whole, and other 4xx are not refusals", async () => {
+    await using sim = await startAirtableSim({ bases: [tinyBase()] });
+    const message = 'Field "Score (max)" cannot accept the provided value (got "x")';
+    sim.onRequest(() => Response.json({ error: { type: "INVALID_VALUE_FOR_COLUMN", message } }, { status: 422 }));
+    const refused = (await rejection(
+      listRecordPages(simClient(sim), BASE_ID, TABLE_ID).next(),
+    )) as AirtableRequestError;
+    expect(refused.apiMessage).toBe(message);
+    expect(refused.detail).toBe(`422 INVALID_VALUE_FOR_COLUMN: ${message}`);
+    await using other = await startAirtableSim({ bases: [tinyBase()] });
+    other.onRequest(() => Response.json({ error: { type: "TOO_LARGE" } }, { status: 413 }));
+    const large = expectCode(
+      await rejection(listRecordPages(simClient(other), BASE_ID, TABLE_ID).next()),
+      "AIRTABLE_REQUEST_FAILED",
+    );
+    expect((large as AirtableRequestError).status).toBe(413);
+    expect(isRefusal(large)).toBe(false);
+  });
+
+  test("a response of the wrong shape: AIRTABLE_BAD_RESPONSE 'unexpected response from Airtable'", async () => {
     await using sim = await startAirtableSim({ bases: [tinyBase()] });
     sim.onRequest(() => Response.json({ records: "not a list" }));
     const error = expectCode(
       await rejection(listRecordPages(simClient(sim), BASE_ID, TABLE_ID).next()),
-      "AIRTABLE_INVALID",
+      "AIRTABLE_BAD_RESPONSE",
     );
     expect(error.message).toStartWith(`unexpected response from Airtable for table "${TABLE_ID}" of base ${BASE_ID}`);
   });
@@ -125,8 +153,12 @@ describe("errors from Airtable", () => {
       onRetry: (info) => reports.push(info),
     });
     const forbidden = expectCode(await rejection(listBases(client)), "AIRTABLE_FORBIDDEN");
-    const invalid = expectCode(await rejection(listBases(client)), "AIRTABLE_INVALID");
+    const invalid = expectCode(await rejection(listBases(client)), "AIRTABLE_REFUSED");
     expect(reports.length).toBe(1);
+    // sanitize keeps the class, the facts (redacted too) and the hint.
+    expect(forbidden).toBeInstanceOf(AirtableRequestError);
+    expect((forbidden as AirtableRequestError).status).toBe(403);
+    expect((invalid as AirtableRequestError).apiMessage).toBe("you sent Bearer [token]");
     for (const thing of [forbidden, invalid, reports]) {
       const text = deepText(thing);
       expect(text).not.toContain(SECRET_TOKEN);

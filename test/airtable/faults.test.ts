@@ -2,8 +2,8 @@
 // happened are reported as ambiguous, never resent blindly; timeouts; 429 waits.
 import { describe, expect, test } from "bun:test";
 import type { AirtableRetryInfo } from "../../src/airtable/client.ts";
-import { AmbiguousWriteError } from "../../src/airtable/errors.ts";
 import { getBaseSchema, listRecordPages } from "../../src/airtable/read.ts";
+import { AmbiguousWriteError } from "../../src/airtable/recoverable-errors.ts";
 import { createRecords, updateRecords } from "../../src/airtable/write.ts";
 import type { AirbackupError } from "../../src/errors.ts";
 import { startAirtableSim } from "../support/airtable-sim/index.ts";

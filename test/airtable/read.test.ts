@@ -1,7 +1,7 @@
 // Reading through the client against the simulator: bases, schema, record pages, records, comments, iterators.
 import { describe, expect, test } from "bun:test";
-import { IteratorExpiredError } from "../../src/airtable/errors.ts";
 import { getBaseSchema, getRecord, listBases, listComments, listRecordPages } from "../../src/airtable/read.ts";
+import { IteratorExpiredError } from "../../src/airtable/recoverable-errors.ts";
 import { startAirtableSim } from "../support/airtable-sim/index.ts";
 import { BASE_ID, fakeId, rejection, simClient, TABLE_ID, TABLE_NAME, tinyBase } from "./sim-client.ts";
 
@@ -104,7 +104,7 @@ describe("reading", () => {
     sim.expireIterators();
     const error = await rejection(pages.next());
     expect(error).toBeInstanceOf(IteratorExpiredError);
-    expect((error as IteratorExpiredError).code).toBe("AIRTABLE_INVALID");
+    expect((error as IteratorExpiredError).code).toBe("AIRTABLE_ITERATOR_EXPIRED");
     expect((error as Error).message).toContain("LIST_RECORDS_ITERATOR_NOT_AVAILABLE");
     let count = 0;
     for await (const page of listRecordPages(client, BASE_ID, TABLE_ID, { pageSize: 10 })) count += page.length;

@@ -1,6 +1,6 @@
 // withRetry: bounded attempts, backoff with full jitter, abort.
 import { describe, expect, test } from "bun:test";
-import { backoffDelay, sleep, withRetry } from "../../src/retry.ts";
+import { backoffDelay, LOST_ANSWER_SENDS, sleep, withReadBack, withRetry } from "../../src/retry.ts";
 
 describe("withRetry", () => {
   test("retries until the call succeeds and reports each retry", async () => {
@@ -104,5 +104,63 @@ describe("sleep", () => {
     const pending = sleep(10_000, controller.signal);
     controller.abort(new Error("cancelled"));
     await expect(pending).rejects.toThrow("cancelled");
+  });
+});
+
+// The one "a write whose answer was lost: read back, then decide" helper, over a real (in-memory) target:
+// the write lands or not, its answer is lost or not, and the target is what the read-back consults.
+describe("withReadBack", () => {
+  class Lost extends Error {}
+  function target(plan: { lands: boolean; answered: boolean }[]) {
+    const stored: string[] = [];
+    let sends = 0;
+    const send = async () => {
+      const step = plan[Math.min(sends++, plan.length - 1)]!;
+      if (step.lands) stored.push(`row ${sends}`);
+      if (!step.answered) throw new Lost("connection dropped");
+      return `created row ${sends}`;
+    };
+    const readBack = async () => (stored.length > 0 ? { value: `found ${stored.at(-1)}` } : undefined);
+    return { stored, send, readBack, sends: () => sends };
+  }
+  const isLost = (e: unknown) => e instanceof Lost;
+
+  test("a write that landed but whose answer was lost is not sent again", async () => {
+    const t = target([{ lands: true, answered: false }]);
+    expect(await withReadBack(t.send, t.readBack, { isLost })).toBe("found row 1");
+    expect(t.stored).toEqual(["row 1"]);
+    expect(t.sends()).toBe(1);
+  });
+
+  test("a write that never arrived is sent again, once per read-back", async () => {
+    const t = target([
+      { lands: false, answered: false },
+      { lands: true, answered: true },
+    ]);
+    expect(await withReadBack(t.send, t.readBack, { isLost })).toBe("created row 2");
+    expect(t.stored).toEqual(["row 2"]);
+  });
+
+  test(`at most ${LOST_ANSWER_SENDS} sends, then the lost answer's error`, async () => {
+    const t = target([{ lands: false, answered: false }]);
+    await expect(withReadBack(t.send, t.readBack, { isLost })).rejects.toThrow("connection dropped");
+    expect(t.sends()).toBe(LOST_ANSWER_SENDS);
+    expect(t.stored).toEqual([]);
+  });
+
+  test("any other error is thrown at once, without a read-back", async () => {
+    let readBacks = 0;
+    const run = withReadBack(
+      async () => {
+        throw new Error("refused");
+      },
+      async () => {
+        readBacks++;
+        return undefined;
+      },
+      { isLost },
+    );
+    await expect(run).rejects.toThrow("refused");
+    expect(readBacks).toBe(0);
   });
 });

@@ -46,7 +46,7 @@ async function writeSample(
       .map((r) => `${JSON.stringify(r)}\n`)
       .join(""),
   );
-  await archive.addTableFile({ id: "tblB", name: "Deals" }, dir.file("spool.jsonl"), 3);
+  await archive.writeTableFile({ id: "tblB", name: "Deals" }, dir.file("spool.jsonl"), 3);
   expect(await archive.addAttachment(sha256Hex(png), png, { contentType: "image/png" })).toBe(true);
   expect(await archive.addAttachment(sha256Hex(png), png)).toBe(false); // same file in another cell: stored once
   writeFileSync(dir.file("notes.txt"), notes);
@@ -198,7 +198,7 @@ describe("nothing half-written survives", () => {
       async (a) => {
         const spool = a.finalPath.replace(/a\.zip$/, "table.jsonl");
         writeFileSync(spool, "{}\n");
-        return a.addTableFile({ id: "tblA", name: "A" }, spool, 2);
+        return a.writeTableFile({ id: "tblA", name: "A" }, spool, 2);
       },
       /1 lines, expected 2/,
     ],

@@ -20,7 +20,7 @@ test("replays ids, pending batches and progress; ignores a torn last line", () =
     const again = openJournal(path);
     expect(again.state.tables.get("tblA")).toBe("tblNEW");
     expect(again.state.records.get("tblA")).toEqual(new Map([["rec1", "recN1"]]));
-    expect(again.state.pending.get("tblA")?.items).toEqual([{ old: "rec2", hash: "h2" }]);
+    expect(again.state.pending.get("tblA")?.get(0)?.items).toEqual([{ old: "rec2", hash: "h2" }]);
     again.append({ t: "created", table: "tblA", pairs: [["rec2", "recN2"]] });
     again.close();
     const third = openJournal(path);

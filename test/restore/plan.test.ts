@@ -1,6 +1,7 @@
 // The restore plan against the shapes of real Meta API schemas (pyairtable's field samples).
 import { describe, expect, test } from "bun:test";
-import { type ArchivedTable, planRestore } from "../../src/restore/plan.ts";
+import type { ArchivedTable } from "../../src/archive/contents.ts";
+import { planRestore } from "../../src/restore/plan.ts";
 
 // Copied from pyairtable's field_schema samples (real Meta API shapes).
 const SAMPLES: Record<string, ArchivedTable["fields"][number]> = {

@@ -51,6 +51,7 @@ export function createCore(options: SimOptions): SimCore {
     bases: options.bases,
     tokens,
     latencyMs: options.latencyMs ?? 0,
+    writeLatencyMs: options.writeLatencyMs ?? options.latencyMs ?? 0,
     penaltyMs: options.penaltyMs ?? 30_000,
     perBaseRps: options.perBaseRps ?? 5,
     perUserRps: options.perUserRps ?? 50,

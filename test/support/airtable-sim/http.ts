@@ -1,4 +1,5 @@
-// JSON responses and the error bodies the simulator sends, in the shapes airtable-api.md §2 records.
+// JSON responses and the error bodies the simulator sends, in Airtable's two envelopes:
+// `{"error":{"type","message"}}` and the bare `{"error":"NOT_FOUND"}`.
 
 const JSON_TYPE = "application/json; charset=utf-8";
 

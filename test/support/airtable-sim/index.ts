@@ -72,7 +72,7 @@ async function handle(core: SimCore, host: Host, req: Request): Promise<Response
     if (fault?.kind === "drop") return droppedConnection();
     return download(core, url.pathname);
   }
-  await delay(core); // every API response, errors included, is late by latencyMs
+  await delay(core, req.method); // every API response, errors included, is late by latencyMs (writes: writeLatencyMs)
   try {
     if (!match) throw notFound();
     const token = /^Bearer\s+(\S+)$/i.exec(req.headers.get("authorization") ?? "")?.[1];
@@ -111,6 +111,7 @@ function errorResponse(error: unknown): Response {
   return json({ error: { type: "SIMULATOR_BUG", message: String((error as Error)?.stack ?? error) } }, 500);
 }
 
-async function delay(core: SimCore): Promise<void> {
-  if (core.options.latencyMs > 0) await Bun.sleep(core.options.latencyMs);
+async function delay(core: SimCore, method: string): Promise<void> {
+  const ms = method === "GET" ? core.options.latencyMs : core.options.writeLatencyMs;
+  if (ms > 0) await Bun.sleep(ms);
 }

@@ -105,6 +105,8 @@ export interface SimOptions {
   /** Users known to the sim (for collaborator cells, createdBy, comment authors); seeds add theirs. */
   users?: SimUser[];
   latencyMs?: number; // added to every API response (default 0)
+  /** added instead of latencyMs to responses of POST, PATCH, PUT and DELETE (default: latencyMs) */
+  writeLatencyMs?: number;
   penaltyMs?: number; // 429 lockout window after exceeding a limit (default 30_000)
   perBaseRps?: number; // default 5
   perUserRps?: number; // default 50 (per userId across its tokens)

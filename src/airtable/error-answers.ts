@@ -1,6 +1,6 @@
 // Turns Airtable's error answers (both envelopes) into errors a user can act on, without the token.
-import { AirbackupError } from "../errors.ts";
-import { IteratorExpiredError } from "./errors.ts";
+import type { AirbackupError, ErrorCode } from "../errors.ts";
+import { AirtableRequestError, IteratorExpiredError } from "./recoverable-errors.ts";
 
 /** Which request failed, in words, and what it needs: used in messages and hints. */
 export interface RequestContext {
@@ -36,39 +36,46 @@ export function parseErrorBody(text: string): ErrorBody {
 /** The error for a final (non-retried) 4xx answer. */
 export function errorForStatus(status: number, body: ErrorBody, ctx: RequestContext): AirbackupError {
   const detail = `${status} ${body.type}${body.message ? `: ${body.message}` : ""}`;
+  const facts = { status, type: body.type, ...(body.message === undefined ? {} : { apiMessage: body.message }) };
+  const error = (code: ErrorCode, message: string, hint?: string) =>
+    new AirtableRequestError(code, message, facts, hint === undefined ? {} : { hint });
   switch (status) {
     case 401:
-      return new AirbackupError(
+      return error(
         "AIRTABLE_AUTH",
         `Airtable rejected the token (401 ${body.type === "UNKNOWN" ? "AUTHENTICATION_REQUIRED" : body.type})`,
-        {
-          hint: "check AIRTABLE_TOKEN (or `token:` in the config): the personal access token may be mistyped, expired or revoked; tokens are made at https://airtable.com/create/tokens",
-        },
+
+        "check AIRTABLE_TOKEN (or `token:` in the config): the personal access token may be mistyped, expired or revoked; tokens are made at https://airtable.com/create/tokens",
       );
     case 403: {
       // The generic PAT answer carries a long boilerplate message; the specific ones name the table or field.
       const shown = body.type === "INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND" ? `403 ${body.type}` : detail;
       const base = ctx.baseId ? ` and access to base ${ctx.baseId}` : "";
-      return new AirbackupError("AIRTABLE_FORBIDDEN", `Airtable refused access to ${ctx.what} (${shown})`, {
-        hint: `the token needs the ${ctx.scope} scope${base} (edit it at https://airtable.com/create/tokens); Airtable answers the same for a base or table that does not exist, so check the id or name too`,
-      });
+      return error(
+        "AIRTABLE_FORBIDDEN",
+        `Airtable refused access to ${ctx.what} (${shown})`,
+        `the token needs the ${ctx.scope} scope${base} (edit it at https://airtable.com/create/tokens); Airtable answers the same for a base or table that does not exist, so check the id or name too`,
+      );
     }
     case 404:
-      return new AirbackupError("AIRTABLE_NOT_FOUND", `Airtable found no ${ctx.what} (${detail})`, {
-        hint: "check the base, table or record id (or name)",
-      });
+      return error(
+        "AIRTABLE_NOT_FOUND",
+        `Airtable found no ${ctx.what} (${detail})`,
+        "check the base, table or record id (or name)",
+      );
     case 422:
       if (body.type === "LIST_RECORDS_ITERATOR_NOT_AVAILABLE") return new IteratorExpiredError(ctx.what);
-      return new AirbackupError("AIRTABLE_INVALID", `Airtable refused the request for ${ctx.what} (${detail})`);
+      return error("AIRTABLE_REFUSED", `Airtable refused the request for ${ctx.what} (${detail})`);
     case 429:
-      return new AirbackupError("AIRTABLE_UNAVAILABLE", `Airtable keeps rate-limiting ${ctx.what} (${detail})`, {
-        hint:
-          body.type === "PUBLIC_API_BILLING_LIMIT_EXCEEDED"
-            ? "the workspace has used its plan's monthly API calls; wait for the next month or upgrade the plan"
-            : "another program may be using the same Airtable account at the same time",
-      });
+      return error(
+        "AIRTABLE_UNAVAILABLE",
+        `Airtable keeps rate-limiting ${ctx.what} (${detail})`,
+        body.type === "PUBLIC_API_BILLING_LIMIT_EXCEEDED"
+          ? "the workspace has used its plan's monthly API calls; wait for the next month or upgrade the plan"
+          : "another program may be using the same Airtable account at the same time",
+      );
     default:
-      return new AirbackupError("AIRTABLE_INVALID", `Airtable refused the request for ${ctx.what} (${detail})`);
+      return error("AIRTABLE_REQUEST_FAILED", `Airtable refused the request for ${ctx.what} (${detail})`);
   }
 }
 

@@ -1,0 +1,39 @@
+// The shapes of what a format-1 archive holds, as readers see them: schema.json's tables and fields,
+// a line of tables/<id>.jsonl, a line of attachments.jsonl. Writers take these as the API returned them.
+
+/** A field in schema.json (the Meta API's field object; unknown keys and types kept). */
+export interface ArchivedField {
+  id: string;
+  name: string;
+  type: string;
+  description?: string;
+  options?: Record<string, unknown> | null;
+}
+
+/** A table in schema.json. */
+export interface ArchivedTable {
+  id: string;
+  name: string;
+  primaryFieldId?: string;
+  description?: string;
+  fields: ArchivedField[];
+}
+
+/** One line of tables/<tableId>.jsonl: a record as the API returned it. */
+export interface ArchivedRecord {
+  id: string;
+  createdTime: string;
+  fields: Record<string, unknown>;
+}
+
+/** One line of attachments.jsonl: where one stored file (attachments/<sha256>) appeared. */
+export interface ArchivedAttachment {
+  id: string;
+  sha256: string;
+  filename: string;
+  type: string;
+  size: number;
+  table: string;
+  record: string;
+  field: string;
+}

@@ -1,0 +1,371 @@
+// A real S3-compatible server for tests and benchmarks: s3rver (storing on disk in a temp dir) behind
+// a front that checks every request's SigV4 signature with AWS's own signer (@smithy/signature-v4).
+//
+//   const s3 = await startS3Server();          // 127.0.0.1, an OS-picked port, one bucket
+//   s3.endpoint, s3.region, s3.bucket, s3.accessKeyId, s3.secretAccessKey
+//   s3.env                                     // AWS_* variables pointing a child process at it
+//   s3.faults.failUploadParts = 1;             // the next UploadPart answers 500 (counts down)
+//   s3.faults.partDelayMs = 200;               // each UploadPart waits first (to interrupt one)
+//   await s3.openUploads()                     // multipart uploads started, neither completed nor aborted
+//   await s3.objects()                         // [{key, size}] of what the bucket holds
+//   s3.log                                     // every request: method, path, query, status, bytes sent back
+//   await s3.stop()                            // also on failure: call it in afterAll
+//
+// The front checks: header auth (Authorization, over exactly the headers listed in SignedHeaders,
+// x-amz-content-sha256 against the body when it is not UNSIGNED-PAYLOAD, clock skew of 15 minutes),
+// presigned URLs (query auth, with expiry), Content-MD5 (BadDigest), unknown keys
+// (InvalidAccessKeyId), wrong signatures (SignatureDoesNotMatch), all as S3's XML 403/400s.
+// Virtual-hosted requests (`<bucket>.localhost:PORT`) are rewritten to path style for s3rver.
+// s3rver 3.7.1 lacks AbortMultipartUpload and ListMultipartUploads, and does not check part sizes
+// or ETags on completion: the front does these, over s3rver's own upload directories.
+
+import { createHash } from "node:crypto";
+import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Sha256 } from "@aws-crypto/sha256-js";
+import { SignatureV4 } from "@smithy/signature-v4";
+import S3rver from "s3rver";
+
+export interface S3RequestLog {
+  method: string;
+  /** Path-style path: /bucket/key (decoded). */
+  path: string;
+  query: string;
+  status: number;
+  range?: string;
+  /** Whether the request carried a Content-MD5 header (checked against the body when it did). */
+  contentMd5: boolean;
+  /** Response body bytes sent back to the client. */
+  bytesOut: number;
+}
+
+export interface S3Server {
+  endpoint: string;
+  region: string;
+  bucket: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL_S3 for a child process. */
+  env: Record<string, string>;
+  /** The directory s3rver stores in. */
+  dir: string;
+  faults: { failUploadParts: number; partDelayMs: number };
+  log: S3RequestLog[];
+  openUploads(): Promise<{ key: string; uploadId: string }[]>;
+  objects(): Promise<{ key: string; size: number }[]>;
+  stop(): Promise<void>;
+}
+
+const MIN_PART = 5 * 1024 * 1024;
+
+export async function startS3Server(
+  options: { bucket?: string; region?: string; accessKeyId?: string; secretAccessKey?: string } = {},
+): Promise<S3Server> {
+  const bucket = options.bucket ?? "test-bucket";
+  const region = options.region ?? "us-east-1";
+  const accessKeyId = options.accessKeyId ?? "AKIATESTACCESSKEY01";
+  const secretAccessKey = options.secretAccessKey ?? "test-secret-key/that+is+not+real0123456789";
+  const dir = await mkdtemp(join(tmpdir(), "airbackup-s3rver-"));
+  const backend = new S3rver({
+    address: "127.0.0.1",
+    port: 0,
+    directory: dir,
+    silent: true,
+    configureBuckets: [{ name: bucket, configs: [] }],
+  });
+  const { port: backendPort } = (await backend.run()) as unknown as { port: number };
+  const uploadsDir = join(dir, bucket, "._S3rver_uploads");
+  const faults = { failUploadParts: 0, partDelayMs: 0 };
+  const log: S3RequestLog[] = [];
+  const signer = new SignatureV4({
+    credentials: { accessKeyId, secretAccessKey },
+    region,
+    service: "s3",
+    sha256: Sha256,
+    uriEscapePath: false,
+    applyChecksum: false,
+  });
+
+  const front = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    idleTimeout: 60,
+    async fetch(request) {
+      const url = new URL(request.url);
+      const host = request.headers.get("host") ?? url.host;
+      const entry: S3RequestLog = {
+        method: request.method,
+        path: "",
+        query: url.search,
+        status: 0,
+        contentMd5: request.headers.has("content-md5"),
+        bytesOut: 0,
+      };
+      entry.range = request.headers.get("range") ?? undefined;
+      log.push(entry);
+      const answer = await handle(request, url, host, entry).catch((error) =>
+        s3Error(500, "InternalError", `front: ${(error as Error).message}`),
+      );
+      entry.status = answer.status;
+      return counted(answer, entry);
+    },
+  });
+
+  async function handle(request: Request, url: URL, host: string, entry: S3RequestLog): Promise<Response> {
+    // Virtual-hosted: bucket.localhost:PORT/key -> /bucket/key.
+    const hostname = host.replace(/:\d+$/, "");
+    const vhost = hostname.endsWith(".localhost") ? hostname.slice(0, -".localhost".length) : undefined;
+    const wirePath = url.pathname;
+    const pathStyle = vhost ? `/${vhost}${wirePath === "/" ? "" : wirePath}` : wirePath;
+    entry.path = decodeURIComponent(pathStyle);
+
+    const refused = await checkSignature(request, url, host, wirePath);
+    if (refused) return refused;
+
+    let body: Uint8Array | undefined;
+    const hasBody = request.method === "PUT" || request.method === "POST";
+    const md5 = request.headers.get("content-md5");
+    const payloadHash = request.headers.get("x-amz-content-sha256");
+    const mustBuffer = md5 || (payloadHash && payloadHash !== "UNSIGNED-PAYLOAD") || url.searchParams.has("uploadId");
+    if (hasBody && mustBuffer) {
+      body = new Uint8Array(await request.arrayBuffer());
+      if (md5 && createHash("md5").update(body).digest("base64") !== md5)
+        return s3Error(400, "BadDigest", "The Content-MD5 you specified did not match what we received.");
+      if (payloadHash && payloadHash !== "UNSIGNED-PAYLOAD" && sha256Hex(body) !== payloadHash)
+        return s3Error(400, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match.");
+    }
+
+    const [, bucketName, ...keyParts] = pathStyle.split("/");
+    const uploadId = url.searchParams.get("uploadId");
+    if (bucketName === bucket && keyParts.length === 0 && request.method === "GET" && url.searchParams.has("uploads"))
+      return listUploadsAnswer();
+    if (uploadId !== null && bucketName === bucket) {
+      if (!(await uploadExists(uploadId))) return s3Error(404, "NoSuchUpload", "The specified upload does not exist.");
+      if (request.method === "DELETE") {
+        await rm(join(uploadsDir, uploadId), { recursive: true, force: true });
+        return new Response(null, { status: 204 });
+      }
+      if (request.method === "PUT") {
+        if (faults.partDelayMs) await Bun.sleep(faults.partDelayMs);
+        if (faults.failUploadParts > 0) {
+          faults.failUploadParts--;
+          return s3Error(500, "InternalError", "We encountered an internal error. Please try again.");
+        }
+      }
+      if (request.method === "POST") {
+        const bad = await checkCompletion(uploadId, new TextDecoder().decode(body));
+        if (bad) return bad;
+      }
+    }
+
+    const forwardUrl = `http://127.0.0.1:${backendPort}${pathStyle}${stripAuth(url.searchParams)}`;
+    const headers = new Headers(request.headers);
+    headers.delete("authorization");
+    headers.delete("host");
+    const init: RequestInit = { method: request.method, headers, redirect: "manual" };
+    if (hasBody) init.body = body ?? request.body;
+    if (hasBody && !body) (init as { duplex?: string }).duplex = "half";
+    const answer = await fetch(forwardUrl, init);
+    return new Response(answer.body, { status: answer.status, headers: answer.headers });
+  }
+
+  async function checkSignature(request: Request, url: URL, host: string, wirePath: string) {
+    const q = url.searchParams;
+    const presigned = q.has("X-Amz-Algorithm");
+    const auth = request.headers.get("authorization");
+    if (!presigned && !auth) return s3Error(403, "AccessDenied", "Access Denied");
+    const credential = presigned ? q.get("X-Amz-Credential") : /Credential=([^,\s]+)/.exec(auth ?? "")?.[1];
+    const signedHeaders = (
+      presigned ? q.get("X-Amz-SignedHeaders") : /SignedHeaders=([^,\s]+)/.exec(auth ?? "")?.[1]
+    )?.split(";");
+    const signature = presigned ? q.get("X-Amz-Signature") : /Signature=([0-9a-f]+)/.exec(auth ?? "")?.[1];
+    const amzDate = presigned ? q.get("X-Amz-Date") : request.headers.get("x-amz-date");
+    if (!credential || !signedHeaders || !signature || !amzDate)
+      return s3Error(400, "AuthorizationHeaderMalformed", "The authorization header is malformed.");
+    const [keyId, , credRegion, service] = credential.split("/");
+    if (keyId !== accessKeyId)
+      return s3Error(403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.");
+    if (credRegion !== region || service !== "s3")
+      return s3Error(400, "AuthorizationHeaderMalformed", `the region '${credRegion}' is wrong; expecting '${region}'`);
+    const signingDate = parseAmzDate(amzDate);
+    const now = Date.now();
+    if (presigned) {
+      const expires = Number(q.get("X-Amz-Expires"));
+      if (now > signingDate.getTime() + expires * 1000) return s3Error(403, "AccessDenied", "Request has expired");
+    } else if (Math.abs(now - signingDate.getTime()) > 15 * 60_000) {
+      return s3Error(
+        403,
+        "RequestTimeTooSkewed",
+        "The difference between the request time and the server's time is too large.",
+      );
+    }
+    const headers: Record<string, string> = {};
+    for (const name of signedHeaders) headers[name] = name === "host" ? host : (request.headers.get(name) ?? "");
+    const query: Record<string, string | string[]> = {};
+    for (const [k, v] of q) {
+      if (presigned && /^X-Amz-(Algorithm|Credential|Date|Expires|SignedHeaders|Signature)$/.test(k)) continue;
+      const prev = query[k];
+      query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+    }
+    const [hostname, port] = host.split(":");
+    // S3 signs the decoded key re-encoded (RFC 3986, "/" kept), whatever escaping the wire used.
+    const canonicalPath = wirePath
+      .split("/")
+      .map((seg) =>
+        encodeURIComponent(decodeURIComponent(seg)).replace(
+          /[!'()*]/g,
+          (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+        ),
+      )
+      .join("/");
+    const base = { method: request.method, protocol: "http:", hostname: hostname ?? "", path: canonicalPath, query };
+    const httpRequest = { ...base, port: port ? Number(port) : undefined, headers };
+    let expected: string | undefined;
+    if (presigned) {
+      const unsignable = new Set(["x-amz-content-sha256"]);
+      const signed = await signer.presign(
+        { ...httpRequest, headers: { ...headers, "x-amz-content-sha256": "UNSIGNED-PAYLOAD" } },
+        {
+          signingDate,
+          expiresIn: Number(q.get("X-Amz-Expires")),
+          unsignableHeaders: unsignable,
+          unhoistableHeaders: unsignable,
+        },
+      );
+      expected = signed.query?.["X-Amz-Signature"] as string;
+    } else {
+      const signed = await signer.sign(httpRequest, { signingDate });
+      expected = /Signature=([0-9a-f]+)/.exec(String(signed.headers.authorization))?.[1];
+    }
+    if (expected !== signature)
+      return s3Error(
+        403,
+        "SignatureDoesNotMatch",
+        "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+      );
+    return undefined;
+  }
+
+  async function uploadExists(uploadId: string): Promise<boolean> {
+    if (!/^[0-9a-f]+$/.test(uploadId)) return false;
+    return stat(join(uploadsDir, uploadId, "key")).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  async function checkCompletion(uploadId: string, xml: string): Promise<Response | undefined> {
+    const parts = [...xml.matchAll(/<Part>\s*<PartNumber>(\d+)<\/PartNumber>\s*<ETag>([^<]*)<\/ETag>\s*<\/Part>/g)];
+    if (parts.length === 0) return s3Error(400, "MalformedXML", "The XML you provided was not well-formed.");
+    for (const [i, part] of parts.entries()) {
+      const file = join(uploadsDir, uploadId, part[1]!);
+      const md5 = await readFile(`${file}.md5`, "utf8").catch(() => undefined);
+      if (!md5 || md5 !== part[2]!.replace(/&quot;|&#34;|"/g, ""))
+        return s3Error(400, "InvalidPart", "One or more of the specified parts could not be found.");
+      if (i < parts.length - 1 && (await stat(file)).size < MIN_PART)
+        return s3Error(400, "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed object size.");
+    }
+    return undefined;
+  }
+
+  async function openUploads(): Promise<{ key: string; uploadId: string }[]> {
+    const ids = await readdir(uploadsDir).catch(() => [] as string[]);
+    const out: { key: string; uploadId: string }[] = [];
+    for (const uploadId of ids) {
+      const key = await readFile(join(uploadsDir, uploadId, "key"), "utf8").catch(() => undefined);
+      if (key !== undefined) out.push({ key, uploadId });
+    }
+    return out;
+  }
+
+  async function listUploadsAnswer(): Promise<Response> {
+    const uploads = (await openUploads())
+      .map((u) => `<Upload><Key>${xmlEscape(u.key)}</Key><UploadId>${u.uploadId}</UploadId></Upload>`)
+      .join("");
+    const xml = `<?xml version="1.0" encoding="UTF-8"?><ListMultipartUploadsResult><Bucket>${bucket}</Bucket><IsTruncated>false</IsTruncated>${uploads}</ListMultipartUploadsResult>`;
+    return new Response(xml, { headers: { "content-type": "application/xml" } });
+  }
+
+  async function objects(): Promise<{ key: string; size: number }[]> {
+    const out: { key: string; size: number }[] = [];
+    async function walk(sub: string): Promise<void> {
+      for (const entry of await readdir(join(dir, bucket, sub), { withFileTypes: true })) {
+        const rel = sub ? `${sub}/${entry.name}` : entry.name;
+        if (entry.isDirectory() && !entry.name.startsWith("._S3rver_")) await walk(rel);
+        const m = /^(.*)\._S3rver_object$/.exec(entry.name);
+        if (entry.isFile() && m) {
+          const key = sub ? `${sub}/${m[1]}` : m[1]!;
+          out.push({ key, size: (await stat(join(dir, bucket, rel))).size });
+        }
+      }
+    }
+    await walk("");
+    return out.sort((a, b) => (a.key < b.key ? -1 : 1));
+  }
+
+  const endpoint = `http://127.0.0.1:${front.port}`;
+  return {
+    endpoint,
+    region,
+    bucket,
+    accessKeyId,
+    secretAccessKey,
+    env: {
+      AWS_ACCESS_KEY_ID: accessKeyId,
+      AWS_SECRET_ACCESS_KEY: secretAccessKey,
+      AWS_REGION: region,
+      AWS_ENDPOINT_URL_S3: endpoint,
+    },
+    dir,
+    faults,
+    log,
+    openUploads,
+    objects,
+    async stop() {
+      front.stop(true);
+      await new Promise<void>((resolve) => backend.close(() => resolve()));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** S3's error answer: an XML body with Code and Message. */
+export function s3Error(status: number, code: string, message: string): Response {
+  const xml = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${xmlEscape(message)}</Message><RequestId>0</RequestId></Error>`;
+  return new Response(xml, { status, headers: { "content-type": "application/xml" } });
+}
+
+// --- internal ---
+
+function counted(answer: Response, entry: S3RequestLog): Response {
+  if (!answer.body) return answer;
+  const counter = new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      entry.bytesOut += chunk.length;
+      controller.enqueue(chunk);
+    },
+  });
+  return new Response(answer.body.pipeThrough(counter), { status: answer.status, headers: answer.headers });
+}
+
+function stripAuth(params: URLSearchParams): string {
+  const kept = new URLSearchParams();
+  for (const [k, v] of params) if (!/^X-Amz-/i.test(k)) kept.append(k, v);
+  const s = kept.toString();
+  return s ? `?${s}` : "";
+}
+
+function parseAmzDate(text: string): Date {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(text);
+  if (!m) return new Date(Number.NaN);
+  return new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!));
+}
+
+function sha256Hex(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+function xmlEscape(text: string): string {
+  return text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
