@@ -2,22 +2,16 @@
 // archive of the same base holds (same id, same size) is copied from there instead of downloaded again.
 // The bytes are checked by the caller against that archive's index (sha256); every new archive stays
 // complete on its own.
-import { readdir } from "node:fs/promises";
-import { join } from "node:path";
 import { readJsonLines } from "../archive/entry-text.ts";
 import { ATTACHMENT_INDEX_PATH, attachmentPath } from "../archive/layout.ts";
-import { openRandomAccessFile, type RandomAccessFile } from "../archive/random-access-file.ts";
+import type { RandomAccessFile } from "../archive/random-access-file.ts";
 import { readManifestOf } from "../archive/verify.ts";
 import { openZipFile, type ZipArchive } from "../archive/zip-reader.ts";
 import { parseArchiveName } from "../storage/archive-names.ts";
+import type { Storage } from "../storage/storage.ts";
 
-/** Where earlier archives are looked for. The Storage interface (local directory, S3 by Range reads) satisfies it. */
-export interface ArchiveShelf {
-  /** Human label without secrets (a directory, `s3://bucket/prefix`). */
-  readonly label: string;
-  list(): AsyncIterable<{ name: string }>;
-  open(name: string): Promise<RandomAccessFile>;
-}
+/** Where earlier archives are looked for: a Storage (the output directory, or S3 read by Range requests). */
+export type ArchiveShelf = Pick<Storage, "label" | "list" | "open">;
 
 export interface PreviousArchive {
   /** `<shelf label>/<archive name>`, for messages. */
@@ -53,7 +47,7 @@ export async function openPreviousArchive(
   }
   candidates.sort((a, b) => b.at - a.at); // newest first; a stable sort keeps the first shelf's copy first
   for (const { shelf, name } of candidates) {
-    const label = `${shelf.label}/${name}`;
+    const label = shelf.label.endsWith("/") ? `${shelf.label}${name}` : `${shelf.label}/${name}`;
     try {
       return await openIndexed(await shelf.open(name), label, baseId);
     } catch (error) {
@@ -61,17 +55,6 @@ export async function openPreviousArchive(
     }
   }
   return undefined;
-}
-
-/** The output directory as a shelf (until the local Storage implementation takes its place). */
-export function directoryShelf(dir: string): ArchiveShelf {
-  return {
-    label: dir,
-    async *list() {
-      for (const name of await readdir(dir)) yield { name };
-    },
-    open: (name) => openRandomAccessFile(join(dir, name)),
-  };
 }
 
 // --- internal ---

@@ -10,10 +10,11 @@ import { type ArchiveWriter, createArchive } from "../archive/archive-writer.ts"
 import type { AirtableSettings } from "../config/load.ts";
 import { AirbackupError } from "../errors.ts";
 import { archiveName } from "../storage/archive-names.ts";
+import { LocalStorage } from "../storage/local.ts";
 import { type AttachmentFetcher, type AttachmentStats, createAttachmentFetcher } from "./attachments.ts";
 import { backupTables, indexLines, type TableResult } from "./backup-table.ts";
 import { type BasePlan, type BaseTarget, describeSchemaChanges, listTargets, planBase } from "./discover.ts";
-import { type ArchiveShelf, directoryShelf, openPreviousArchive, type PreviousArchive } from "./reuse.ts";
+import { type ArchiveShelf, openPreviousArchive, type PreviousArchive } from "./reuse.ts";
 
 export interface BackupOptions {
   airtable: AirtableSettings;
@@ -28,7 +29,7 @@ export interface BackupOptions {
   concurrency?: number;
   /** Download every file even when an earlier archive holds it (`--full`). */
   full?: boolean;
-  /** Where earlier archives are looked for, for files to reuse; default: the output directory. */
+  /** Where earlier archives are looked for, for files to reuse (e.g. the output directory and S3); default: the output directory. */
   shelves?: ArchiveShelf[];
   tool: { name: string; version: string };
   signal: AbortSignal;
@@ -207,7 +208,7 @@ async function openArchive(run: BaseRun, plan: BasePlan, started: Date): Promise
 async function findPrevious(run: BaseRun, plan: BasePlan, started: Date): Promise<PreviousArchive | undefined> {
   const { options } = run;
   if (!options.attachments || options.full) return undefined;
-  const shelves = options.shelves ?? [directoryShelf(options.outDir)];
+  const shelves = options.shelves ?? [new LocalStorage(options.outDir)];
   const previous = await openPreviousArchive(shelves, plan.id, started, run.notice);
   run.report.reusedFrom = previous?.label;
   return previous;

@@ -8,16 +8,21 @@ import { createAirtableClient } from "../../src/airtable/client.ts";
 import { createFileSink } from "../../src/archive/file-sink.ts";
 import { createZipWriter } from "../../src/archive/zip-writer.ts";
 import { createAttachmentFetcher } from "../../src/backup/attachments.ts";
-import { directoryShelf, openPreviousArchive } from "../../src/backup/reuse.ts";
+import { type ArchiveShelf, openPreviousArchive } from "../../src/backup/reuse.ts";
+import { LocalStorage } from "../../src/storage/local.ts";
+import { S3Storage } from "../../src/storage/s3.ts";
+import { startS3Server } from "../support/s3-server.ts";
 
 const BASE = "appAAAAAAAAAAAAAA";
 const TRUE_BYTES = new TextEncoder().encode("the file as Airtable serves it ".repeat(100));
 const TRUE_SHA = new Bun.CryptoHasher("sha256").update(TRUE_BYTES).digest("hex");
 const ATTACHMENT = { id: "attAAAAAAAAAAAAAA", filename: "file.txt", size: TRUE_BYTES.length };
 
+const NAME = `base-${BASE}-20260101T000000Z.zip`;
+
 /** An archive whose index gives the attachment TRUE_SHA and whose stored entry holds `stored` (CRC-32 and sizes valid). */
 async function archiveHolding(dir: string, stored: Uint8Array): Promise<void> {
-  const sink = await createFileSink(join(dir, `base-${BASE}-20260101T000000Z.zip`));
+  const sink = await createFileSink(join(dir, NAME));
   const zip = createZipWriter(sink);
   const index = `${JSON.stringify({ ...ATTACHMENT, type: "text/plain", table: "tblA", record: "recA", field: "Files", sha256: TRUE_SHA })}\n`;
   const indexEntry = await zip.addEntry("attachments.jsonl", index);
@@ -38,9 +43,10 @@ async function archiveHolding(dir: string, stored: Uint8Array): Promise<void> {
   await sink.close();
 }
 
-async function backUpOneFile(stored: Uint8Array) {
+async function backUpOneFile(stored: Uint8Array, shelfOf: (dir: string) => Promise<ArchiveShelf> = localShelf) {
   const dir = await mkdtemp(join(tmpdir(), "airbackup-reuse-"));
   await archiveHolding(dir, stored);
+  const shelf = await shelfOf(dir);
   let requests = 0;
   using server = Bun.serve({
     hostname: "127.0.0.1",
@@ -51,7 +57,7 @@ async function backUpOneFile(stored: Uint8Array) {
     },
   });
   const notices: string[] = [];
-  const previous = await openPreviousArchive([directoryShelf(dir)], BASE, new Date(), (m) => notices.push(m));
+  const previous = await openPreviousArchive([shelf], BASE, new Date(), (m) => notices.push(m));
   expect(previous).toBeDefined();
   const files: Uint8Array[] = [];
   const fetcher = createAttachmentFetcher({
@@ -71,6 +77,10 @@ async function backUpOneFile(stored: Uint8Array) {
   await fetcher.drain();
   await previous!.close();
   return { requests, files, notices, stats: fetcher.stats, hash: fetcher.hashOf(ATTACHMENT.id) };
+}
+
+async function localShelf(dir: string): Promise<ArchiveShelf> {
+  return new LocalStorage(dir);
 }
 
 describe("attachment reuse", () => {
@@ -94,5 +104,30 @@ describe("attachment reuse", () => {
     expect(r.notices).toHaveLength(1);
     expect(r.notices[0]).toContain("is damaged");
     expect(r.notices[0]).toContain(TRUE_SHA);
+  });
+
+  test("from S3: the earlier archive is read by Range requests, the file copied, nothing downloaded", async () => {
+    const s3 = await startS3Server();
+    try {
+      const r = await backUpOneFile(TRUE_BYTES, async (dir) => {
+        const storage = new S3Storage({
+          endpoint: s3.endpoint,
+          region: s3.region,
+          bucket: s3.bucket,
+          prefix: "backups/",
+          pathStyle: true,
+          accessKeyId: s3.accessKeyId,
+          secretAccessKey: s3.secretAccessKey,
+        });
+        const file = Bun.file(join(dir, NAME));
+        await storage.write(NAME, file.stream(), { size: file.size });
+        return storage;
+      });
+      expect(r.requests).toBe(0);
+      expect(r.files).toEqual([TRUE_BYTES]);
+      expect(r.stats.reused).toEqual({ files: 1, bytes: TRUE_BYTES.length });
+    } finally {
+      await s3.stop();
+    }
   });
 });

@@ -120,6 +120,7 @@ describe("airbackup backup", () => {
       const verify = await runCli(["verify", path]);
       expect(verify.code).toBe(0);
     },
+    30_000, // reading the base back paces itself under 5 requests/s, then five zip tools: ~5 s on a quiet machine
   );
 
   test("faults: 5xx, dropped connections, an expired iterator and expired attachment URLs still give a complete archive", async () => {
