@@ -13,6 +13,7 @@ const main = defineCommand({
   subCommands: {
     backup: () => import("./commands/backup.ts").then((m) => guard(m.default)),
     bases: () => import("./commands/bases.ts").then((m) => guard(m.default)),
+    export: () => import("./commands/export.ts").then((m) => guard(m.default)),
     init: () => import("./commands/init.ts").then((m) => guard(m.default)),
     inspect: () => import("./commands/inspect.ts").then((m) => guard(m.default)),
     restore: () => import("./commands/restore.ts").then((m) => guard(m.default)),

@@ -17,6 +17,8 @@ export type ErrorCode =
   | "ARCHIVE_CORRUPT" // an archive fails a check
   | "ARCHIVE_UNSUPPORTED" // an archive of a newer format
   | "IO" // local file system
+  | "EXPORT_EXISTS" // the export target already holds an export (or a table of the same name)
+  | "DATABASE" // the export's database refused a connection or a statement
   | "S3_AUTH" // 403: keys wrong, expired, or without the permission
   | "S3_NOT_FOUND" // 404: no such bucket or object
   | "S3_FAILED" // any other refusal, or 5xx / network after every retry

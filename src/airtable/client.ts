@@ -3,14 +3,22 @@
 import * as v from "valibot";
 import { AirbackupError } from "../errors.ts";
 import { withRetry } from "../retry.ts";
+import { createDownload } from "./download.ts";
 import { errorForStatus, parseErrorBody, type RequestContext, redact } from "./error-answers.ts";
+import { anySignal, interrupted, readCapped, send, Transient } from "./http.ts";
 import { createRateLimiter, type RateLimiter } from "./rate-limiter.ts";
-import { AmbiguousWriteError, AttachmentUrlExpiredError } from "./recoverable-errors.ts";
+import { AmbiguousWriteError } from "./recoverable-errors.ts";
 
 /** Airtable's Web API; the config layer lets AIRTABLE_API_URL replace it. */
 export const DEFAULT_API_URL = "https://api.airtable.com";
 /** Airtable's upload endpoint host; the config layer lets AIRTABLE_CONTENT_URL replace it. */
 export const DEFAULT_CONTENT_URL = "https://content.airtable.com";
+
+/**
+ * The largest API answer read (256 MiB): hundreds of times Airtable's largest real answers (a 100-record
+ * page, a base's schema), and no more than an archive reader takes for schema.json (MAX_SMALL_ENTRY).
+ */
+export const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 
 export interface AirtableClientOptions {
   token: string;
@@ -30,6 +38,12 @@ export interface AirtableClientOptions {
   retryBaseDelayMs?: number;
   /** Per attempt, until the whole body is read (downloads: until the headers). Default 60 s. */
   timeoutMs?: number;
+  /** An API answer larger than this is refused, not read (default MAX_RESPONSE_BYTES). */
+  maxResponseBytes?: number;
+  /** A download's body may take this long (default 60 s) plus 1 s per `downloadMinBytesPerSecond` received. */
+  downloadGraceMs?: number;
+  /** The slowest average a download may keep up after the grace period (default 16 KiB/s). */
+  downloadMinBytesPerSecond?: number;
   /** How long a base is held after a 429; Airtable asks for 30 s. */
   rateLimitWaitMs?: number;
   /** 429s in a row for one request before giving up. Default 10. */
@@ -95,6 +109,7 @@ export function createAirtableClient(options: AirtableClientOptions): AirtableCl
   const contentUrl = (options.contentUrl ?? DEFAULT_CONTENT_URL).replace(/\/+$/, "");
   const limiter = options.limiter ?? createRateLimiter();
   const timeoutMs = options.timeoutMs ?? 60_000;
+  const maxResponseBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
   const waitMs = options.rateLimitWaitMs ?? 30_000;
   const maxWaits = options.maxRateLimitWaits ?? 10;
   const retry = { retries: options.retries ?? 5, baseDelayMs: options.retryBaseDelayMs ?? 500, maxDelayMs: 30_000 };
@@ -125,7 +140,12 @@ export function createAirtableClient(options: AirtableClientOptions): AirtableCl
         const kind = req.kind ?? "other";
         callsByKind[kind] = (callsByKind[kind] ?? 0) + 1;
         const sent = performance.now();
-        const { status, text, retryAfterMs } = await send(url, init(), signal, true, (r) => r.text());
+        const { status, text, retryAfterMs } = await send(
+          url,
+          init(),
+          { signal, timeoutMs, timeBody: true, token: options.token },
+          (r) => readCapped(r, maxResponseBytes, req.what),
+        );
         const took = performance.now() - sent;
         latencyMs = latencyMs === 0 ? took : latencyMs * 0.8 + took * 0.2;
         if (status >= 200 && status < 300) return validate(req, text);
@@ -173,94 +193,16 @@ export function createAirtableClient(options: AirtableClientOptions): AirtableCl
     }
   }
 
-  // Only https (and http where the configured Airtable URLs are http, as in tests): Bun's fetch would
-  // also open file:// and s3:// URLs. Redirects are followed here, each hop checked the same way.
-  const allowedSchemes = new Set([
-    "https:",
-    ...([apiUrl, contentUrl].some((u) => u.startsWith("http:")) ? ["http:"] : []),
-  ]);
-
-  async function download(url: string, opts: { signal?: AbortSignal } = {}): Promise<Response> {
-    const signal = anySignal(options.signal, opts.signal);
-    const host = safeHost(url);
-    try {
-      return await withRetry(
-        async () => {
-          let target = checkedDownloadUrl(url, allowedSchemes, host);
-          for (let hop = 0; ; hop++) {
-            const { status, response } = await send(
-              target.href,
-              { headers: { "User-Agent": options.userAgent }, redirect: "manual" },
-              signal,
-              false,
-              async (r) => r,
-            );
-            if (status >= 200 && status < 300) return response;
-            await response.body?.cancel();
-            const location = response.headers.get("location");
-            if (status >= 300 && status < 400 && location !== null) {
-              if (hop >= MAX_REDIRECTS) {
-                throw new AirbackupError(
-                  "UNSAFE_URL",
-                  `attachment download from ${host} refused: more than ${MAX_REDIRECTS} redirects`,
-                );
-              }
-              target = checkedDownloadUrl(resolveUrl(location, target), allowedSchemes, host);
-              continue;
-            }
-            if ([401, 403, 404, 410].includes(status)) throw new AttachmentUrlExpiredError(status);
-            if (status >= 500 || status === 429) throw new Transient(`HTTP ${status}`, true, undefined);
-            throw new AirbackupError(
-              "AIRTABLE_UNAVAILABLE",
-              `attachment download from ${host} failed (HTTP ${status})`,
-            );
-          }
-        },
-        {
-          ...retry,
-          signal,
-          isRetryable: (e) => e instanceof Transient,
-          onRetry: ({ attempt, delayMs, error }) =>
-            options.onRetry?.({ method: "GET", target: host, attempt, delayMs, reason: (error as Transient).reason }),
-        },
-      );
-    } catch (error) {
-      if (signal?.aborted) throw interrupted(signal.reason);
-      if (!(error instanceof Transient)) throw error;
-      throw new AirbackupError(
-        "AIRTABLE_UNAVAILABLE",
-        `attachment download from ${host} failed (${error.reason}, after ${retry.retries + 1} attempts)`,
-        {
-          cause: error.cause,
-        },
-      );
-    }
-  }
-
-  /** One HTTP exchange under a timeout; `read` runs inside it. Network failures become Transient. */
-  async function send<R>(
-    url: string,
-    init: RequestInit,
-    signal: AbortSignal | undefined,
-    timeBody: boolean,
-    read: (r: Response) => Promise<R>,
-  ) {
-    const timer = new AbortController();
-    const timeout = setTimeout(() => timer.abort(), timeoutMs);
-    try {
-      const response = await fetch(url, { ...init, signal: anySignal(signal, timer.signal) });
-      if (!timeBody) clearTimeout(timeout);
-      const text = await read(response);
-      return { status: response.status, text, response, retryAfterMs: retryAfter(response) };
-    } catch (error) {
-      if (signal?.aborted) throw interrupted(signal.reason);
-      if (timer.signal.aborted) throw new Transient(`timed out after ${timeoutMs} ms`, false, undefined);
-      const message = redact(error instanceof Error ? error.message : String(error), options.token);
-      throw new Transient(`network error: ${message}`, false, undefined, new Error(message));
-    } finally {
-      clearTimeout(timeout);
-    }
-  }
+  const download = createDownload({
+    userAgent: options.userAgent,
+    airtableUrls: [apiUrl, contentUrl],
+    timeoutMs,
+    retry,
+    graceMs: options.downloadGraceMs ?? 60_000,
+    minBytesPerSecond: options.downloadMinBytesPerSecond ?? 16 * 1024,
+    signal: options.signal,
+    onRetry: ({ host, ...info }) => options.onRetry?.({ method: "GET", target: host, ...info }),
+  });
 
   return {
     get calls() {
@@ -278,19 +220,6 @@ export function createAirtableClient(options: AirtableClientOptions): AirtableCl
 }
 
 // --- internal ---
-
-/** A failure worth another attempt: 5xx, 429 on downloads, timeouts, dropped connections. */
-class Transient extends Error {
-  constructor(
-    readonly reason: string,
-    /** Airtable itself said it did nothing (503 with a RETRIABLE_ERROR body), so even a create may be resent. */
-    readonly noWriteHappened: boolean,
-    readonly retryAfterMs: number | undefined,
-    cause?: Error,
-  ) {
-    super(reason, { cause });
-  }
-}
 
 function validate<T>(req: ApiRequest<T>, text: string): T {
   let json: unknown;
@@ -314,56 +243,4 @@ export function sanitize<E extends AirbackupError>(error: E, token: string): E {
   error.message = redact(error.message, token);
   if (error.hint !== undefined) Object.assign(error, { hint: redact(error.hint, token) });
   return error;
-}
-
-function interrupted(reason: unknown): AirbackupError {
-  return new AirbackupError("INTERRUPTED", "interrupted while talking to Airtable", { cause: reason });
-}
-
-function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
-  const present = signals.filter((s): s is AbortSignal => s !== undefined);
-  return present.length <= 1 ? present[0] : AbortSignal.any(present);
-}
-
-function retryAfter(response: Response): number | undefined {
-  const seconds = Number(response.headers.get("retry-after"));
-  return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds * 1000, 60_000) : undefined;
-}
-
-/** Redirect hops followed for one attachment download. */
-const MAX_REDIRECTS = 5;
-
-/** The URL to fetch, or an AirbackupError if its scheme is not allowed (never fetched, never retried). */
-function checkedDownloadUrl(url: string | URL | undefined, allowed: Set<string>, host: string): URL {
-  let parsed: URL | undefined;
-  try {
-    parsed = url instanceof URL ? url : url === undefined ? undefined : new URL(url);
-  } catch {
-    parsed = undefined;
-  }
-  if (parsed === undefined || !allowed.has(parsed.protocol)) {
-    const scheme = parsed ? parsed.protocol.replace(/:$/, "") : "an invalid URL";
-    throw new AirbackupError(
-      "UNSAFE_URL",
-      `attachment download from ${host} refused: ${parsed ? `a ${scheme}: URL` : scheme} (only ${[...allowed].map((s) => s.replace(/:$/, "")).join("/")} is fetched)`,
-      { hint: "attachment URLs come from Airtable; check AIRTABLE_API_URL and the network path to Airtable" },
-    );
-  }
-  return parsed;
-}
-
-function resolveUrl(location: string, base: URL): URL | undefined {
-  try {
-    return new URL(location, base);
-  } catch {
-    return undefined;
-  }
-}
-
-function safeHost(url: string): string {
-  try {
-    return new URL(url).host;
-  } catch {
-    return "an invalid URL";
-  }
 }

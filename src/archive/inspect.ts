@@ -1,7 +1,7 @@
 // A summary of one archive from its manifest (quick: reads manifest.json only, not the data).
 import { AirbackupError } from "../errors.ts";
 import { readManifestOf } from "./verify.ts";
-import { openZip } from "./zip-reader.ts";
+import { type OpenedSource, openZip } from "./zip-reader.ts";
 
 export interface ArchiveSummary {
   path: string;
@@ -21,8 +21,9 @@ export interface ArchiveSummary {
   entries: number;
 }
 
-export async function inspectArchive(path: string): Promise<ArchiveSummary> {
-  const zip = await openZip(path);
+export async function inspectArchive(source: string | OpenedSource): Promise<ArchiveSummary> {
+  const path = typeof source === "string" ? source : source.label;
+  const zip = await openZip(source);
   try {
     const m = await readManifestOf(zip);
     const tables = m.tables.map(({ id, name, records }) => ({ id, name, records }));

@@ -11,7 +11,7 @@ import {
   SCHEMA_PATH,
 } from "./layout.ts";
 import { type Manifest, parseManifest } from "./manifest.ts";
-import { openZip, type ZipArchive, type ZipEntry } from "./zip-reader.ts";
+import { type OpenedSource, openZip, type ZipArchive, type ZipEntry } from "./zip-reader.ts";
 
 export interface VerifyReport {
   path: string;
@@ -24,11 +24,12 @@ export interface VerifyReport {
 /** Enough to name what is wrong without flooding the terminal on a badly damaged archive. */
 const MAX_PROBLEMS = 50;
 
-export async function verifyArchive(path: string): Promise<VerifyReport> {
+export async function verifyArchive(source: string | OpenedSource): Promise<VerifyReport> {
+  const path = typeof source === "string" ? source : source.label;
   const problems: string[] = [];
   let zip: ZipArchive;
   try {
-    zip = await openZip(path);
+    zip = await openZip(source);
   } catch (error) {
     return { path, ok: false, problems: [messageOf(error)] };
   }

@@ -34,12 +34,15 @@ const READ_BYTES = 1024 * 1024;
 /** Compressed bytes handed to the inflater at a time: bounds one step's output (deflate expands at most ~1032x). */
 const INFLATE_STEP = 32 * 1024;
 
-export async function openZip(path: string): Promise<ZipArchive> {
-  return openZipFile(await openRandomAccessFile(path), path);
+/** An archive already opened elsewhere (an S3 object read by Range requests), with the name messages use. */
+export interface OpenedSource {
+  readonly file: RandomAccessFile;
+  readonly label: string;
 }
 
-/** Reads a zip from any random-access source (a local file, an S3 object); `path` labels messages. Closes `file` on failure. */
-export async function openZipFile(file: RandomAccessFile, path: string): Promise<ZipArchive> {
+export async function openZip(source: string | OpenedSource): Promise<ZipArchive> {
+  const path = typeof source === "string" ? source : source.label;
+  const file = typeof source === "string" ? await openRandomAccessFile(source) : source.file;
   let directory: Awaited<ReturnType<typeof readCentralDirectory>>;
   try {
     directory = await readCentralDirectory(file, path);

@@ -6,7 +6,7 @@ import { readJsonLines } from "../archive/entry-text.ts";
 import { ATTACHMENT_INDEX_PATH, attachmentPath } from "../archive/layout.ts";
 import type { RandomAccessFile } from "../archive/random-access-file.ts";
 import { readManifestOf } from "../archive/verify.ts";
-import { openZipFile, type ZipArchive } from "../archive/zip-reader.ts";
+import { openZip, type ZipArchive } from "../archive/zip-reader.ts";
 import { parseArchiveName } from "../storage/archive-names.ts";
 import type { Storage } from "../storage/storage.ts";
 
@@ -60,7 +60,7 @@ export async function openPreviousArchive(
 // --- internal ---
 
 async function openIndexed(file: RandomAccessFile, label: string, baseId: string): Promise<PreviousArchive> {
-  const zip = await openZipFile(file, label);
+  const zip = await openZip({ file, label });
   try {
     const manifest = await readManifestOf(zip);
     if (manifest.base.id !== baseId) throw new Error(`it holds base ${manifest.base.id}`);

@@ -31,6 +31,11 @@ export interface BackupOptions {
   full?: boolean;
   /** Where earlier archives are looked for, for files to reuse (e.g. the output directory and S3); default: the output directory. */
   shelves?: ArchiveShelf[];
+  /**
+   * Steps after a base's archive is written and verified, before its path is reported (upload, prune):
+   * it may change `report.path` (e.g. to where the archive now lives); a throw fails that base.
+   */
+  afterBase?: (report: BaseReport) => Promise<void>;
   tool: { name: string; version: string };
   signal: AbortSignal;
   now?: () => Date;
@@ -99,6 +104,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupReport> {
   await inParallel(targets, options.concurrency ?? 1, async (target, i) => {
     if (options.signal.aborted) return; // an interrupted run starts no new base
     const report = await backupBase(target, names.get(target.id), newClient(), options);
+    if (report.path && options.afterBase) await options.afterBase(report).catch((error) => (report.error = error));
     reports[i] = report;
     options.onEvent?.({ type: "base-done", report });
   });

@@ -7,10 +7,14 @@ import { idExample, isAirtableId } from "../airtable/ids.ts";
 import type { BaseTarget } from "../backup/discover.ts";
 import { type BackupEvent, type BaseReport, runBackup } from "../backup/run.ts";
 import { loadConfig, resolveAirtable } from "../config/load.ts";
+import { resolveS3 } from "../config/s3-settings.ts";
 import { AirbackupError, EXIT, exitCodeFor, formatError } from "../errors.ts";
 import { configureLog } from "../log.ts";
 import { createProgress } from "../progress.ts";
 import { shutdownSignal } from "../shutdown.ts";
+import { LocalStorage } from "../storage/local.ts";
+import { S3Storage } from "../storage/s3.ts";
+import { uploadArchive } from "../storage/upload.ts";
 import { commonArgs, repeated } from "./args.ts";
 
 export default defineCommand({
@@ -41,6 +45,11 @@ export default defineCommand({
       default: false,
       description: "Download every attachment, even those an earlier archive of the base already holds",
     },
+    upload: {
+      type: "boolean",
+      default: true,
+      description: "Upload each archive to the config's s3: bucket (--no-upload skips it for this run)",
+    },
   },
   async run({ args, rawArgs }) {
     // Cron wants silence when all is well: without a TTY, only warnings and errors unless --verbose.
@@ -53,6 +62,8 @@ export default defineCommand({
     const { config, warnings } = await loadConfig(args.config);
     for (const warning of warnings) log.warn(warning);
     const airtable = resolveAirtable(config);
+    const s3Settings = args.upload !== false ? resolveS3(config) : undefined;
+    const s3 = s3Settings && new S3Storage(s3Settings);
     const targets = resolveTargets(config.bases, repeated(rawArgs, "--base", "-b"), repeated(rawArgs, "--table", "-t"));
     const outDir = args.out ?? config.output.dir;
     await mkdir(outDir, { recursive: true }).catch((error: unknown) => {
@@ -74,7 +85,7 @@ export default defineCommand({
       else if (event.type === "table-done") log.debug(`${event.table}: ${event.records} records`);
       else if (event.type === "base-done") {
         // Each archive's path as soon as it is written: a wrapper can start copying it while others run.
-        if (event.report.path) process.stdout.write(`${event.report.path}\n`);
+        if (event.report.path && !event.report.error) process.stdout.write(`${event.report.path}\n`);
         summarize(event.report, log, args.verbose === true);
         progress?.redraw();
       }
@@ -88,6 +99,18 @@ export default defineCommand({
       downloads: config.downloads,
       concurrency: config.concurrency.bases,
       full: args.full === true,
+      // Earlier archives whose files can be reused: the output directory, and the bucket archives go to.
+      shelves: [new LocalStorage(outDir), ...(s3 ? [s3] : [])],
+      afterBase: s3
+        ? async (base) => {
+            const uploaded = await uploadArchive(s3, base.path!, {
+              keepLocal: config.output.keepLocal,
+              signal: shutdownSignal,
+            });
+            log.debug(`${base.baseName} (${base.baseId}): uploaded to ${uploaded.url}`);
+            base.path = uploaded.location;
+          }
+        : undefined,
       tool: { name: pkg.name, version: pkg.version },
       signal: shutdownSignal,
       onEvent,

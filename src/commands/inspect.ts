@@ -2,8 +2,10 @@
 // record counts, attachments, warnings. Human text on stdout, or the summary as JSON.
 import { defineCommand } from "citty";
 import { type ArchiveSummary, inspectArchive } from "../archive/inspect.ts";
+import { loadConfig } from "../config/load.ts";
 import { configureLog } from "../log.ts";
 import { printable } from "../printable.ts";
+import { isS3Url, openArchiveArg } from "../storage/locate.ts";
 import { commonArgs } from "./args.ts";
 
 export default defineCommand({
@@ -13,11 +15,17 @@ export default defineCommand({
   },
   args: {
     ...commonArgs,
-    archive: { type: "positional", required: true, description: "The archive (.zip) to describe" },
+    archive: {
+      type: "positional",
+      required: true,
+      description: "The archive (.zip path or s3://bucket/key) to describe",
+    },
   },
   async run({ args }) {
     configureLog({ quiet: args.quiet, verbose: args.verbose, json: args.json });
-    const summary = await inspectArchive(args.archive);
+    // s3://: only the zip's tail and the manifest are read, with Range requests.
+    const config = isS3Url(args.archive) ? (await loadConfig(args.config)).config : undefined;
+    const summary = await inspectArchive(config ? await openArchiveArg(args.archive, config) : args.archive);
     process.stdout.write(args.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
   },
 });

@@ -9,6 +9,7 @@ import { configureLog } from "../log.ts";
 import { formatReport, hasSkips } from "../restore/report.ts";
 import { runRestore } from "../restore/run.ts";
 import { shutdownSignal } from "../shutdown.ts";
+import { isS3Url, localCopyOf } from "../storage/locate.ts";
 import { commonArgs, repeated } from "./args.ts";
 
 export default defineCommand({
@@ -18,7 +19,11 @@ export default defineCommand({
   },
   args: {
     ...commonArgs,
-    archive: { type: "positional", required: true, description: "The archive (.zip) to restore" },
+    archive: {
+      type: "positional",
+      required: true,
+      description: "The archive to restore: a .zip path or s3://bucket/key",
+    },
     base: { type: "string", alias: "b", description: "Target base id (normally an empty base the token can edit)" },
     workspace: { type: "string", alias: "w", description: "Create a new base in this workspace instead" },
     table: { type: "string", alias: "t", description: "Only this archived table, by name or id (repeatable)" },
@@ -52,12 +57,15 @@ export default defineCommand({
         "USAGE",
         `--workspace ${args.workspace}: expected a workspace id like wspXXXXXXXXXXXXXX`,
       );
-    if (!(await Bun.file(args.archive).exists())) throw new AirbackupError("USAGE", `${args.archive}: no such archive`);
+    if (!isS3Url(args.archive) && !(await Bun.file(args.archive).exists()))
+      throw new AirbackupError("USAGE", `${args.archive}: no such archive`);
     const { config, warnings } = await loadConfig(args.config);
     for (const warning of warnings) log.warn(warning);
+    // s3://: fetched to a local file first (kept for a resume, reused when complete).
+    const archive = await localCopyOf(args.archive, config, shutdownSignal);
 
     const report = await runRestore({
-      archive: args.archive,
+      archive,
       airtable: resolveAirtable(config),
       target: args.base ? { baseId: args.base } : { workspaceId: args.workspace! },
       tables: repeated(rawArgs, "--table", "-t"),

@@ -2,9 +2,11 @@
 // one line on stderr naming the first problem of each broken one; exit 0 only if all are intact.
 import { defineCommand } from "citty";
 import { type VerifyReport, verifyArchive } from "../archive/verify.ts";
-import { EXIT } from "../errors.ts";
+import { loadConfig } from "../config/load.ts";
+import { EXIT, formatError } from "../errors.ts";
 import { configureLog } from "../log.ts";
 import { printable } from "../printable.ts";
+import { isS3Url, openArchiveArg } from "../storage/locate.ts";
 import { commonArgs } from "./args.ts";
 
 export default defineCommand({
@@ -15,7 +17,7 @@ export default defineCommand({
   },
   args: {
     ...commonArgs,
-    archive: { type: "positional", required: true, description: "Archive(s) to check" },
+    archive: { type: "positional", required: true, description: "Archive(s) to check: paths or s3://bucket/key" },
   },
   async run({ args }) {
     const log = configureLog({ quiet: args.quiet, verbose: args.verbose, json: args.json });
@@ -23,7 +25,15 @@ export default defineCommand({
     const reports: VerifyReport[] = [];
     for (const path of paths) {
       log.debug(`verifying ${path}`);
-      const report = await verifyArchive(path);
+      // s3://: the object is read once, front to back, in bounded Range requests.
+      const config = isS3Url(path) ? (await loadConfig(args.config)).config : undefined;
+      const report = config
+        ? await openArchiveArg(path, config).then(verifyArchive, (error: unknown) => ({
+            path,
+            ok: false,
+            problems: [formatError(error)],
+          }))
+        : await verifyArchive(path);
       reports.push(report);
       if (args.json) continue;
       if (report.ok) process.stdout.write(`ok  ${path}\n`);

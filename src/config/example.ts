@@ -20,7 +20,18 @@ concurrency:
 
 output:
   dir: ./backups
+  keepLocal: true      # false: remove the local archive once its S3 upload is confirmed
 
-# Retention (keep:, prune) and S3 upload (s3:) are not supported yet in this version; the config
-# refuses them. Delete old archives and copy them off-site with your own tools for now.
+# Upload each verified archive to S3-compatible storage (AWS S3, R2, Spaces, MinIO...).
+# Keys left out here come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
+# s3:
+#   endpoint: https://s3.eu-west-1.amazonaws.com
+#   region: eu-west-1
+#   bucket: my-airtable-backups
+#   prefix: airbackup/
+#   pathStyle: false   # true for MinIO and most self-hosted stores
+#   accessKeyId: \${AWS_ACCESS_KEY_ID}
+#   secretAccessKey: \${AWS_SECRET_ACCESS_KEY}
+
+# Retention (keep:, prune) is not supported yet in this version; the config refuses it.
 `;

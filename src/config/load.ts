@@ -79,7 +79,6 @@ export function parseConfig(
 
 /** Keys the design names but this version does not implement: refused, so nobody relies on them silently. */
 const UNSUPPORTED: { path: string[]; what: string }[] = [
-  { path: ["s3"], what: "S3 upload" },
   { path: ["output", "keep"], what: "retention" },
   { path: ["keep"], what: "retention" },
   { path: ["prune"], what: "pruning" },
@@ -97,7 +96,7 @@ function refuseUnsupported(raw: unknown, source: string): void {
       "CONFIG_INVALID",
       `${source}: ${key}: is not supported yet in airbackup ${pkg.version} (${what}); remove it`,
       {
-        hint: `${what} arrives in a later version; until then ${path.at(-1) === "s3" ? "copy the archives with a tool of your choice (aws s3 cp, rclone)" : "delete old archives yourself (e.g. find -mtime)"}`,
+        hint: `${what} arrives in a later version; until then delete old archives yourself (e.g. find -mtime)`,
       },
     );
   }

@@ -5,8 +5,8 @@ import { ID_PATTERN, idExample } from "../airtable/ids.ts";
 const baseId = v.pipe(v.string(), v.regex(ID_PATTERN.base, `an Airtable base id like ${idExample("base")}`));
 const count = v.pipe(v.number(), v.integer(), v.minValue(0));
 
-// Retention and S3 are not implemented yet: these two schemas are not part of ConfigSchema, and load.ts
-// refuses `keep:`, `prune:` and `s3:` with a clear message. They wait here for the features.
+// Retention is not implemented yet: KeepSchema is not part of ConfigSchema, and load.ts refuses `keep:` and
+// `prune:` with a clear message. It waits here for the feature.
 export const KeepSchema = v.strictObject({
   last: v.optional(count),
   hourly: v.optional(count),
@@ -21,6 +21,8 @@ export const S3Schema = v.strictObject({
   region: v.optional(v.string()),
   bucket: v.pipe(v.string(), v.minLength(1, "a bucket name")),
   prefix: v.optional(v.string(), ""),
+  /** true: endpoint/bucket/key (MinIO, most self-hosted stores); default: virtual-hosted, path-style for an IP. */
+  pathStyle: v.optional(v.boolean()),
   accessKeyId: v.optional(v.string()),
   secretAccessKey: v.optional(v.string()),
 });
@@ -46,9 +48,13 @@ export const ConfigSchema = v.strictObject({
   output: v.optional(
     v.strictObject({
       dir: v.optional(v.pipe(v.string(), v.minLength(1)), "./backups"),
+      /** false: remove the local archive once its S3 upload is confirmed. */
+      keepLocal: v.optional(v.boolean(), true),
     }),
-    { dir: "./backups" },
+    { dir: "./backups", keepLocal: true },
   ),
+  /** Upload each archive after it is verified (and read s3:// archives with these settings). */
+  s3: v.optional(S3Schema),
 });
 
 export type Config = v.InferOutput<typeof ConfigSchema>;

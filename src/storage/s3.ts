@@ -149,13 +149,22 @@ class S3RandomAccessFile implements RandomAccessFile {
       this.lastEnd = offset + length;
       return this.buffer.slice(offset - this.bufferStart, offset - this.bufferStart + length);
     }
-    const sequential = offset >= this.lastEnd && offset - this.lastEnd <= READ_AHEAD_MIN && this.lastEnd >= 0;
-    this.ahead = sequential ? Math.min(READ_AHEAD_MAX, this.ahead * 2) : READ_AHEAD_MIN;
-    const want = sequential ? Math.min(this.size - offset, Math.max(length, this.ahead)) : length;
-    this.buffer = await this.fetchRange(offset, want);
-    this.bufferStart = offset;
+    // A read that starts inside the buffer takes what it holds and fetches only the rest.
+    const head =
+      offset >= this.bufferStart && offset < bufferEnd ? this.buffer.subarray(offset - this.bufferStart) : undefined;
+    const from = offset + (head?.length ?? 0);
+    const rest = length - (head?.length ?? 0);
+    const sequential = this.lastEnd >= 0 && from >= this.lastEnd && from - this.lastEnd <= READ_AHEAD_MIN;
+    this.ahead = sequential || head ? Math.min(READ_AHEAD_MAX, this.ahead * 2) : READ_AHEAD_MIN;
+    const want = sequential || head ? Math.min(this.size - from, Math.max(rest, this.ahead)) : rest;
+    const fetched = await this.fetchRange(from, want);
+    const out = new Uint8Array(length);
+    if (head) out.set(head, 0);
+    out.set(fetched.subarray(0, rest), head?.length ?? 0);
+    this.buffer = fetched;
+    this.bufferStart = from;
     this.lastEnd = offset + length;
-    return this.buffer.slice(0, length);
+    return out;
   }
 
   async close(): Promise<void> {

@@ -35,7 +35,7 @@ describe("parseConfig", () => {
     );
     expect(config.token).toBe("patX.y");
     expect(config.bases).toEqual([{ id: "appAAAAAAAAAAAAAA", tables: ["Contacts", "tblYYYYYYYYYYYYYY"] }]);
-    expect(config.output).toEqual({ dir: "/var/backups/airtable" });
+    expect(config.output).toEqual({ dir: "/var/backups/airtable", keepLocal: true });
     expect(config.downloads).toBe(8);
     expect(config.concurrency).toEqual({ bases: 4 });
   });
@@ -75,7 +75,6 @@ describe("parseConfig", () => {
   });
 
   test.each([
-    ["s3:\n  bucket: b\n  secretAccessKey: ${AWS_SECRET_ACCESS_KEY}", "s3"],
     ["output:\n  dir: ./b\n  keep: { last: 7 }", "output.keep"],
     ["keep: { last: 7 }", "keep"],
     ["prune: true", "prune"],
@@ -83,7 +82,7 @@ describe("parseConfig", () => {
   ])("unsupported %p is refused (not silently ignored)", (text, key) => {
     expect(messageOf(text)).toBe(
       `airbackup.yaml: ${key}: is not supported yet in airbackup ${pkg.version} (${
-        key.endsWith("s3") ? "S3 upload" : key.endsWith("keep") ? "retention" : "pruning"
+        key.endsWith("keep") ? "retention" : "pruning"
       }); remove it`,
     );
   });
@@ -126,10 +125,10 @@ describe("EXAMPLE_CONFIG (airbackup init)", () => {
       comments: false,
       downloads: 8,
       concurrency: { bases: 4 },
-      output: { dir: "./backups" },
+      output: { dir: "./backups", keepLocal: true },
     });
     expect(config.bases).toBeUndefined();
-    expect(EXAMPLE_CONFIG).not.toMatch(/^\s*#?\s*(s3|keep|prune):/m);
+    expect(EXAMPLE_CONFIG).not.toMatch(/^\s*#?\s*(keep|prune):/m);
   });
 });
 
@@ -159,5 +158,51 @@ describe("loadConfig: a literal token in a file others can read", () => {
     expect(await load("token: patLITERAL.secret\n", 0o600)).toEqual([]);
     expect(await load("token: ${AIRTABLE_TOKEN}\n", 0o644)).toEqual([]);
     expect(await load("comments: true\n", 0o644)).toEqual([]);
+  });
+});
+
+describe("s3: settings from the config, then AWS_* variables", () => {
+  const { resolveS3, resolveS3ForBucket } =
+    require("../../src/config/s3-settings.ts") as typeof import("../../src/config/s3-settings.ts");
+  const env = { AWS_ACCESS_KEY_ID: "AKIAENV", AWS_SECRET_ACCESS_KEY: "envsecret", AWS_REGION: "eu-west-3" };
+
+  test("config keys and endpoint win; region from the environment; virtual-hosted unless asked", () => {
+    const config = parseConfig(
+      "s3:\n  bucket: b\n  prefix: airbackup/\n  endpoint: https://s3.example.com/\n  accessKeyId: AKIACONF\n  secretAccessKey: ${S}",
+      "x.yaml",
+      { S: "confsecret" },
+    );
+    expect(resolveS3(config, env)).toEqual({
+      endpoint: "https://s3.example.com",
+      region: "eu-west-3",
+      bucket: "b",
+      prefix: "airbackup/",
+      pathStyle: false,
+      accessKeyId: "AKIACONF",
+      secretAccessKey: "confsecret",
+      sessionToken: undefined,
+    });
+  });
+
+  test("only a bucket: AWS's endpoint for the region, keys from the environment; an IP endpoint is path-style", () => {
+    const config = parseConfig("s3:\n  bucket: b", "x.yaml", {});
+    expect(resolveS3(config, env)).toMatchObject({
+      endpoint: "https://s3.eu-west-3.amazonaws.com",
+      accessKeyId: "AKIAENV",
+    });
+    const ip = resolveS3ForBucket("other", parseConfig("", "x.yaml", {}), {
+      ...env,
+      AWS_ENDPOINT_URL_S3: "http://127.0.0.1:9000",
+    });
+    expect(ip).toMatchObject({ bucket: "other", prefix: "", pathStyle: true, endpoint: "http://127.0.0.1:9000" });
+  });
+
+  test("no keys anywhere is a configuration error naming where to put them, no s3: is no upload", () => {
+    expect(() => resolveS3(parseConfig("s3:\n  bucket: b", "x.yaml", {}), {})).toThrow("no S3 keys");
+    expect(resolveS3(parseConfig("", "x.yaml", {}), env)).toBeUndefined();
+  });
+
+  test("an s3 secret that is not a string is refused without echoing it", () => {
+    expect(messageOf("s3:\n  bucket: b\n  secretAccessKey: [verysecret123]")).not.toContain("verysecret123");
   });
 });

@@ -95,21 +95,23 @@ describe("airbackup bases", () => {
     expect(r.stderr).toBe(`airbackup: ${config}: unknown key "tabels" in bases[0]; did you mean "tables"?\n`);
   });
 
-  test("s3: in the config is refused (exit 2), not silently ignored", async () => {
+  test("s3: without keys anywhere is a configuration error (exit 2) before any backup starts", async () => {
     const dir = await mkdtemp(join(tmpdir(), "airbackup-cli-"));
     const config = join(dir, "airbackup.yaml");
     await writeFile(config, "s3:\n  bucket: my-airtable-backups\n");
     const r = await runCli(["backup", "-c", config, "-o", dir], { env });
     expect(r.code).toBe(2);
-    expect(r.stderr).toStartWith(`airbackup: ${config}: s3: is not supported yet in airbackup ${pkg.version}`);
+    expect(r.stderr).toStartWith("airbackup: no S3 keys\n");
     expect(r.stdout).toBe("");
   });
 
-  test("backup --no-upload is refused (exit 2): there is no upload to skip", async () => {
+  test("a misspelt s3 key is refused with the nearest valid one (exit 2)", async () => {
     const dir = await mkdtemp(join(tmpdir(), "airbackup-cli-"));
-    const r = await runCli(["backup", "--no-upload", "-o", dir], { env, cwd: dir });
+    const config = join(dir, "airbackup.yaml");
+    await writeFile(config, "s3:\n  bucket: b\n  pathstyle: true\n");
+    const r = await runCli(["backup", "-c", config, "-o", dir], { env });
     expect(r.code).toBe(2);
-    expect(r.stderr).toStartWith("airbackup: unknown option --no-upload\n");
+    expect(r.stderr).toContain('unknown key "pathstyle" in s3; did you mean "pathStyle"?');
   });
 
   test("invalid YAML exits 2", async () => {

@@ -21,6 +21,10 @@ describe("tool detection", () => {
       bsdtar: "libarchive-tools",
       "7z": "p7zip-full",
       python3: "python3",
+      sqlite3: "sqlite3",
+      psql: "postgresql",
+      initdb: "postgresql",
+      pg_ctl: "postgresql",
     });
   });
 

@@ -1,6 +1,7 @@
 // Outside programs some tests drive: zip readers and writers we did not write. Detected here, once.
 // Missing on a developer's machine: the tests that need them are skipped, and the run prints one note
 // naming the Debian packages that bring them. Under CI=true a missing tool fails those tests instead.
+import { readdirSync } from "node:fs";
 
 /** Each tool and the Debian package that installs it. */
 export const DEBIAN_PACKAGES = {
@@ -10,7 +11,14 @@ export const DEBIAN_PACKAGES = {
   bsdtar: "libarchive-tools",
   "7z": "p7zip-full",
   python3: "python3",
+  sqlite3: "sqlite3",
+  psql: "postgresql",
+  initdb: "postgresql",
+  pg_ctl: "postgresql",
 } as const satisfies Record<string, string>;
+
+/** What the PostgreSQL tests need (initdb and pg_ctl live off PATH on Debian: see postgres.ts). */
+export const POSTGRES_TOOLS = ["psql", "initdb", "pg_ctl"] as const satisfies readonly Tool[];
 
 export type Tool = keyof typeof DEBIAN_PACKAGES;
 
@@ -53,7 +61,7 @@ export function skipWithout(...tools: Tool[]): boolean {
 export function requireTool(tool: Tool): void {
   if (cachedWhich(tool) !== null) return;
   throw new Error(
-    `${tool} is not installed (apt-get install ${DEBIAN_PACKAGES[tool]}); the zip tests need it${isCI() ? " and CI=true makes that a failure" : ""}`,
+    `${tool} is not installed (apt-get install ${DEBIAN_PACKAGES[tool]}); the tests need it${isCI() ? " and CI=true makes that a failure" : ""}`,
   );
 }
 
@@ -63,6 +71,17 @@ const found = new Map<string, string | null>();
 let noted = false;
 
 function cachedWhich(name: string): string | null {
-  if (!found.has(name)) found.set(name, Bun.which(name));
+  if (!found.has(name)) found.set(name, Bun.which(name) ?? Bun.which(name, { PATH: SERVER_BIN_DIRS.join(":") }));
   return found.get(name) ?? null;
 }
+
+/** Debian keeps PostgreSQL's server programs in /usr/lib/postgresql/<version>/bin, off PATH. */
+const SERVER_BIN_DIRS: string[] = (() => {
+  try {
+    return readdirSync("/usr/lib/postgresql")
+      .sort((a, b) => Number(b) - Number(a))
+      .map((v) => `/usr/lib/postgresql/${v}/bin`);
+  } catch {
+    return [];
+  }
+})();

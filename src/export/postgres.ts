@@ -1,0 +1,182 @@
+// PostgreSQL target (Bun.sql): one connection, one transaction for the whole export (DDL included), rows
+// loaded with COPY ... FROM STDIN in text format; indexes and foreign keys added after the load. An error or
+// Ctrl-C rolls it all back. The password never reaches a message: errors are rebuilt without it.
+import type { ReservedSQL, SQL } from "bun";
+import { AirbackupError } from "../errors.ts";
+import type { CellValue } from "./cells.ts";
+import { postgresType } from "./mapping.ts";
+import { quote } from "./sqlite.ts";
+import type { ExportTarget } from "./target.ts";
+
+/** The URL without its password (for messages). */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (!u.password) return url;
+    u.password = "";
+    return u.toString();
+  } catch {
+    return url.replace(/\/\/([^:/@]*):[^@]*@/, "//$1@");
+  }
+}
+
+/** A schema name from the base's name: lower case, letters and digits joined by "_". */
+export function schemaSlug(baseName: string): string {
+  const slug = baseName
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "_")
+    .replace(/^_+|_+$/g, "")
+    .slice(0, 63);
+  return slug || "airtable";
+}
+
+export function postgresTarget(url: string, schemaOption?: string): ExportTarget {
+  const label = redactUrl(url);
+  const password = safeUrl(url)?.password ?? "";
+  let sql: SQL | undefined;
+  let conn: ReservedSQL | undefined;
+  let schema = schemaOption ?? "";
+  const name = (table: string) => `${quote(schema)}.${quote(table)}`;
+  const fail = (error: unknown, doing: string): never => {
+    if (error instanceof AirbackupError) throw error;
+    const raw = error instanceof Error ? error.message : String(error);
+    const message = password ? raw.replaceAll(password, "***").replaceAll(encodeURIComponent(password), "***") : raw;
+    // Bun.sql's error is not kept as the cause: nothing of the URL may reach --verbose output.
+    throw new AirbackupError("DATABASE", `${label}: ${doing}: ${message}`);
+  };
+  const exec = async (text: string, params: unknown[] = [], doing = "a statement failed") => {
+    try {
+      return await conn!.unsafe(text, params);
+    } catch (error) {
+      return fail(error, doing);
+    }
+  };
+
+  return {
+    label,
+    maxIdentifierBytes: 63,
+    joinTables: true,
+    async begin(plan, tables, { replace, baseName }) {
+      schema ||= schemaSlug(baseName);
+      try {
+        sql = new Bun.SQL(url, { max: 1, connectionTimeout: 30 });
+        conn = await sql.reserve();
+      } catch (error) {
+        fail(error, "cannot connect");
+      }
+      await exec("BEGIN");
+      await exec(`CREATE SCHEMA IF NOT EXISTS ${quote(schema)}`);
+      const existing = async () =>
+        new Set(
+          (
+            (await exec(
+              "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1",
+              [schema],
+            )) as { relname: string }[]
+          ).map((r) => r.relname),
+        );
+      if ((await existing()).has(plan.index.name)) {
+        const [base] = (await exec(`SELECT base_id, base_name FROM ${name(plan.meta.name)} LIMIT 1`).catch(
+          () => [],
+        )) as {
+          base_id: string;
+          base_name: string;
+        }[];
+        if (!replace)
+          throw new AirbackupError(
+            "EXPORT_EXISTS",
+            `schema ${schema} already holds an export${base ? ` of ${base.base_name} (${base.base_id})` : ""}`,
+            { hint: "add --replace to replace it, or choose another --schema" },
+          );
+        const earlier = (await exec(`SELECT "table" FROM ${name(plan.index.name)}`)) as { table: string }[];
+        const drop = [...earlier.map((r) => r.table).filter((t) => t !== plan.index.name), plan.index.name];
+        await exec(`DROP TABLE IF EXISTS ${drop.map(name).join(", ")}`, [], "cannot drop the earlier export");
+      }
+      const names = await existing();
+      const clash = tables.find((t) => names.has(t.name) || t.indexes.some((i) => names.has(i.name)));
+      if (clash)
+        throw new AirbackupError(
+          "EXPORT_EXISTS",
+          `schema ${schema} already has a table named ${clash.name} that no airbackup export made`,
+          { hint: "choose another --schema; airbackup never drops a table it did not create" },
+        );
+      for (const spec of tables) {
+        const columns = spec.columns.map(
+          (c) => `${quote(c.name)} ${postgresType(c.kind)}${c.name === spec.primaryKey ? " PRIMARY KEY" : ""}`,
+        );
+        await exec(`CREATE TABLE ${name(spec.name)} (${columns.join(", ")})`);
+      }
+    },
+    async insert(spec, rows) {
+      const json = spec.columns.map((c) => c.kind === "json");
+      let text = "";
+      for (const row of rows) text += `${row.map((v, i) => copyField(v, json[i]!)).join("\t")}\n`;
+      try {
+        const query = conn!.unsafe(`COPY ${name(spec.name)} FROM STDIN`);
+        const writer = query.writable().getWriter();
+        await writer.write(text);
+        await writer.close();
+        await query;
+      } catch (error) {
+        fail(error, `cannot load ${spec.name}`);
+      }
+    },
+    async writeFile(sha256, bytes) {
+      await exec(`INSERT INTO ${name("_files")} VALUES ($1, $2)`, [sha256, Buffer.from(bytes)]);
+    },
+    async removeDangling(join, column, table) {
+      if (!table) return 0;
+      const result = await exec(
+        `DELETE FROM ${name(join.name)} j WHERE NOT EXISTS (SELECT 1 FROM ${name(table)} t WHERE t."id" = j.${quote(column)})`,
+      );
+      return (result as { count?: number }).count ?? 0;
+    },
+    async commit(tables) {
+      for (const spec of tables) {
+        for (const index of spec.indexes)
+          await exec(`CREATE INDEX ${quote(index.name)} ON ${name(spec.name)} (${quote(index.column)})`);
+        for (const key of spec.foreignKeys)
+          await exec(
+            `ALTER TABLE ${name(spec.name)} ADD FOREIGN KEY (${quote(key.column)}) REFERENCES ${name(key.table)} ("id")`,
+          );
+      }
+      await exec("COMMIT", [], "cannot commit");
+      await close();
+    },
+    async abort() {
+      if (conn) await conn.unsafe("ROLLBACK").catch(() => {});
+      await close();
+    },
+  };
+
+  async function close() {
+    conn?.release();
+    conn = undefined;
+    await sql?.close().catch(() => {});
+    sql = undefined;
+  }
+}
+
+// --- internal ---
+
+function safeUrl(url: string): URL | undefined {
+  try {
+    return new URL(url);
+  } catch {
+    return undefined;
+  }
+}
+
+/** One field of COPY's text format: \N for NULL, backslash escapes; PostgreSQL text cannot hold NUL. */
+function copyField(value: CellValue, json: boolean): string {
+  if (value === null || value === undefined) return "\\N";
+  let text: string;
+  if (json) text = JSON.stringify(value).replaceAll("\\u0000", "");
+  else if (typeof value === "boolean") return value ? "t" : "f";
+  else if (typeof value === "number") return String(value);
+  else if (value instanceof Uint8Array) return `\\\\x${Buffer.from(value).toString("hex")}`;
+  else text = typeof value === "string" ? value.replaceAll("\u0000", "") : JSON.stringify(value);
+  return text.replace(/[\\\t\n\r]/g, (c) => (c === "\\" ? "\\\\" : c === "\t" ? "\\t" : c === "\n" ? "\\n" : "\\r"));
+}
