@@ -9,6 +9,7 @@ import { type AirtableSim, startAirtableSim } from "../support/airtable-sim/inde
 import { generateBase } from "../support/airtable-sim/seeds.ts";
 import { readArchive } from "../support/archive-contents.ts";
 import { runCli } from "../support/cli.ts";
+import { startS3Server } from "../support/s3-server.ts";
 import { sha256Hex } from "../support/zip-oracles.ts";
 
 const TOKEN = "patTEST.secret";
@@ -239,5 +240,32 @@ describe("files reused from the previous archive", () => {
     expect(third.stderr).toContain("is not intact");
     expect(sim.counters.downloadedBytes).toBe(downloaded);
     expect((await readArchive(third.stdout.trim())).manifest.attachments.reused.files).toBe(12);
+  }, 60_000);
+
+  test("with keepLocal: false the earlier archive is only in S3: its files are read from there by Range requests", async () => {
+    const s3 = await startS3Server();
+    try {
+      await using sim = await startAirtableSim({ bases: [seed()] });
+      const dir = await mkdtemp(join(tmpdir(), "airbackup-reuse-s3-"));
+      const config = join(dir, "airbackup.yaml");
+      await writeFile(
+        config,
+        `output:\n  dir: ${dir}/out\n  keepLocal: false\ns3:\n  endpoint: ${s3.endpoint}\n  region: ${s3.region}\n  bucket: ${s3.bucket}\n  prefix: nightly/\n  accessKeyId: ${s3.accessKeyId}\n  secretAccessKey: \${SECRET}\n`,
+      );
+      const env = { ...envFor(sim), SECRET: s3.secretAccessKey };
+      const first = await runCli(["backup", "-c", config], { env });
+      expect(first.code).toBe(0);
+      expect(await readdir(join(dir, "out"))).toEqual([]); // the archive lives in the bucket only
+      const downloaded = sim.counters.downloadedBytes;
+      await Bun.sleep(1000);
+      s3.log.length = 0;
+      const second = await runCli(["backup", "-c", config, "--verbose"], { env });
+      expect(second.code).toBe(0);
+      expect(sim.counters.downloadedBytes).toBe(downloaded);
+      expect(second.stderr).toContain("12 reused, 1.2 MB not downloaded");
+      expect(s3.log.some((l) => l.method === "GET" && l.range)).toBe(true);
+    } finally {
+      await s3.stop();
+    }
   }, 60_000);
 });
