@@ -126,6 +126,7 @@ export function createAirtableClient(options: AirtableClientOptions): AirtableCl
     const init = (): RequestInit => ({
       method: req.method,
       keepalive: options.keepAlive ?? true,
+      redirect: "manual", // the API never redirects: a 3xx is refused, never followed (to another host, say)
       headers: req.body === undefined ? headers : { ...headers, "Content-Type": "application/json" },
       ...(req.body === undefined ? {} : { body: JSON.stringify(req.body) }),
     });

@@ -3,13 +3,16 @@
 // RETRIABLE_ERROR (nothing was written) and throws AmbiguousWriteError on any other 5xx (a proxy's 503 page,
 // 502, 504) or a lost answer; the caller reads back and reconciles.
 import type { AirtableClient } from "./client.ts";
+import { checkAirtableId } from "./ids.ts";
 import { enc } from "./read.ts";
 import {
+  type AirtableComment,
   type AirtableCreateBaseResponse,
   type AirtableField,
   type AirtableRecord,
   type AirtableTable,
   type AirtableUploadResponse,
+  CommentSchema,
   CreateBaseResponseSchema,
   FieldSchema,
   RecordsResponseSchema,
@@ -46,7 +49,7 @@ export async function createBase(
   base: { name: string; workspaceId: string; tables: NewTable[] },
   options: { signal?: AbortSignal } = {},
 ): Promise<AirtableCreateBaseResponse> {
-  return client.request({
+  const created = await client.request({
     method: "POST",
     path: "/v0/meta/bases",
     body: base,
@@ -57,6 +60,8 @@ export async function createBase(
     scope: "schema.bases:write",
     signal: options.signal,
   });
+  checkAirtableId("base", created.id, "the answer to creating a base"); // it names the restore's journal file
+  return created;
 }
 
 export async function createTable(
@@ -188,6 +193,28 @@ export async function uploadAttachment(
     kind: "upload",
     what: `uploading ${JSON.stringify(file.filename)} to record ${recordId} of base ${baseId}`,
     scope: "data.records:write",
+    signal: options.signal,
+  });
+}
+
+/** Adds a comment to a record, as the token's user. Not idempotent: a lost answer throws AmbiguousWriteError. */
+export async function createComment(
+  client: AirtableClient,
+  baseId: string,
+  table: string,
+  recordId: string,
+  comment: { text: string; parentCommentId?: string },
+  options: { signal?: AbortSignal } = {},
+): Promise<AirtableComment> {
+  return client.request({
+    method: "POST",
+    path: `/v0/${enc(baseId)}/${enc(table)}/${enc(recordId)}/comments`,
+    body: comment,
+    baseId,
+    schema: CommentSchema,
+    kind: "comments",
+    what: `adding a comment to record ${recordId} in base ${baseId}`,
+    scope: "data.recordComments:write",
     signal: options.signal,
   });
 }

@@ -35,6 +35,8 @@ export interface FinishOptions {
   apiCalls?: number;
   /** Called when everything is written and the final verify starts. */
   onVerify?: () => void;
+  /** Attachment files copied from an earlier archive rather than downloaded (counted among `files`). */
+  reused?: { files: number; bytes: number };
 }
 
 /** A page of JSONL lines: each item is a value to serialize, or a string already holding one line of JSON. */
@@ -183,7 +185,7 @@ export async function createArchive(finalPath: string, options: ArchiveOptions):
           finishedAt: o.finishedAt.toISOString(),
           base: options.base,
           tables,
-          attachments,
+          attachments: { ...attachments, ...(o.reused ? { reused: o.reused } : {}) },
           ...(comments.length > 0 ? { comments } : {}),
           warnings: [...o.warnings],
           ...(o.apiCalls !== undefined ? { apiCalls: o.apiCalls } : {}),

@@ -43,14 +43,19 @@ export default defineCommand({
       default: true,
       description: "Download attachment files (--no-attachments skips them)",
     },
-    prune: {
+    full: {
       type: "boolean",
-      description: "Apply output.keep to each base right after its backup succeeded (default: prune: in the config)",
+      default: false,
+      description: "Download every attachment, even those an earlier archive of the base already holds",
     },
     upload: {
       type: "boolean",
       default: true,
       description: "Upload each archive to the config's s3: bucket (--no-upload skips it for this run)",
+    },
+    prune: {
+      type: "boolean",
+      description: "Apply output.keep to each base right after its backup succeeded (default: prune: in the config)",
     },
   },
   async run({ args, rawArgs }) {
@@ -80,6 +85,7 @@ export default defineCommand({
 
     const progress = interactive && !args.quiet ? createProgress() : undefined;
     const onEvent = (event: BackupEvent) => {
+      if (event.type === "warning" || event.type === "notice" || event.type === "base-done") progress?.clear();
       progress?.update(event);
       if (event.type === "warning") log.warn(event.message);
       else if (event.type === "notice") event.attention ? log.warn(event.message) : log.info(event.message);
@@ -90,8 +96,10 @@ export default defineCommand({
         );
       else if (event.type === "table-done") log.debug(`${event.table}: ${event.records} records`);
       else if (event.type === "base-done") {
-        progress?.clear();
+        // Each archive's path as soon as it is written: a wrapper can start copying it while others run.
+        if (event.report.path && !event.report.error) process.stdout.write(`${event.report.path}\n`);
         summarize(event.report, log, args.verbose === true);
+        progress?.redraw();
       }
     };
     const report = await runBackup({
@@ -101,8 +109,12 @@ export default defineCommand({
       attachments: args.attachments !== false && config.attachments,
       comments: config.comments,
       downloads: config.downloads,
-      afterArchive: async (base, signal) => {
-        // Upload first, then prune: a base whose upload failed has failed, and prunes nothing.
+      concurrency: config.concurrency.bases,
+      full: args.full === true,
+      // Earlier archives whose files can be reused: the output directory, and the bucket archives go to.
+      shelves: [new LocalStorage(outDir), ...(s3 ? [s3] : [])],
+      // Upload first, then prune: a base whose upload failed has failed, and prunes nothing.
+      afterBase: async (base, signal) => {
         if (s3) {
           const uploaded = await uploadArchive(s3, base.path!, { keepLocal: config.output.keepLocal, signal });
           log.debug(`${base.baseName} (${base.baseId}): uploaded to ${uploaded.url}`);
@@ -117,7 +129,6 @@ export default defineCommand({
 
     let exit: number = EXIT.ok;
     for (const base of report.bases) {
-      if (base.path && !base.error) process.stdout.write(`${base.path}\n`);
       const code = base.error ? exitCodeFor(base.error) : base.warnings.length > 0 ? EXIT.warnings : EXIT.ok;
       exit = worst(exit, code);
     }
@@ -165,8 +176,10 @@ function summarize(report: BaseReport, log: ReturnType<typeof configureLog>, ver
     log.error(`${what}: ${formatError(report.error, { verbose })}`);
     return;
   }
-  const mb = (report.attachments.bytes / 1e6).toFixed(1);
-  const line = `${what}: ${report.tables.length} tables, ${records} records, ${report.attachments.files} attachments (${mb} MB), ${report.apiCalls} API calls, ${report.seconds.toFixed(1)} s -> ${report.path}`;
+  const { files, bytes, reused } = report.attachments;
+  const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+  const reuse = reused.files > 0 ? `; ${reused.files} reused, ${mb(reused.bytes)} not downloaded` : "";
+  const line = `${what}: ${report.tables.length} tables, ${records} records, ${files} attachments (${mb(bytes)}${reuse}), ${report.apiCalls} API calls, ${report.seconds.toFixed(1)} s -> ${report.path}`;
   if (report.warnings.length > 0)
     log.warn(`${line} (${report.warnings.length} warning${report.warnings.length > 1 ? "s" : ""})`);
   else log.success(line);

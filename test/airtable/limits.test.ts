@@ -145,3 +145,25 @@ describe("downloads have a total deadline that grows with what arrives", () => {
     expect(fetcher.stats.failed).toBe(1);
   });
 });
+
+describe("API requests never follow redirects", () => {
+  test("a 302 from the API is a clear error; the place it points to is never asked", async () => {
+    await using sim = await startAirtableSim({ bases: [tinyBase()] });
+    let asked = 0;
+    using elsewhere = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: () => {
+        asked++;
+        return Response.json({ bases: [] });
+      },
+    });
+    sim.onRequest((req) =>
+      req.route === "listBases" ? Response.redirect(`http://127.0.0.1:${elsewhere.port}/internal`, 302) : undefined,
+    );
+    const error = await rejection(listBases(simClient(sim)));
+    expect(error).toBeInstanceOf(AirbackupError);
+    expect((error as Error).message).toContain("302");
+    expect(asked).toBe(0);
+  });
+});

@@ -9,6 +9,7 @@ import {
   updateRecords,
   uploadAttachment,
 } from "../../src/airtable/write.ts";
+import type { AirbackupError } from "../../src/errors.ts";
 import { startAirtableSim } from "../support/airtable-sim/index.ts";
 import { BASE_ID, fakeId, rejection, simClient, TABLE_ID, tinyBase } from "./sim-client.ts";
 
@@ -75,5 +76,21 @@ describe("writing", () => {
     });
     expect(base.tables.map((t) => t.name)).toEqual(["Things"]);
     expect(sim.base(base.id).name).toBe("Restored");
+  });
+
+  test("a created base's id that is not shaped like one is refused (it would name a file)", async () => {
+    await using sim = await startAirtableSim({ bases: [tinyBase()] });
+    sim.onResponse((info, response) =>
+      info.route === "createBase" ? Response.json({ id: "app/../../x0000000001", tables: [] }) : response,
+    );
+    const error = await rejection(
+      createBase(simClient(sim), {
+        name: "Restored",
+        workspaceId: fakeId("wsp", "WORK"),
+        tables: [{ name: "Things", fields: [{ name: "Name", type: "singleLineText" }] }],
+      }),
+    );
+    expect((error as AirbackupError).code).toBe("AIRTABLE_BAD_RESPONSE");
+    expect((error as Error).message).toContain('refusing base id "app/../../x0000000001"');
   });
 });
