@@ -86,11 +86,13 @@ describe("rendering names from archives and Airtable", () => {
           skippedValues: [{ record: "rec1", field: `F${RED}`, reason: `bad ${ESC}]0;x` }],
           droppedLinks: [],
           attachments: { uploaded: 0, skipped: [] },
+          comments: 0,
         },
       ],
       manualSteps: [{ table: `T${RED}`, field: `F${RED}`, type: "formula", howTo: "x" } as never],
       notes: [`note ${RED}`],
       apiCalls: 3,
+      requests: { total: 3, byKind: { create: 3 }, seconds: 1, ceilingSeconds: 0.6 },
     };
     const lines = formatReport(report);
     for (const line of lines) expect(line).not.toMatch(RAW_CONTROL);

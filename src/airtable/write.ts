@@ -6,11 +6,13 @@ import type { AirtableClient } from "./client.ts";
 import { checkAirtableId } from "./ids.ts";
 import { enc } from "./read.ts";
 import {
+  type AirtableComment,
   type AirtableCreateBaseResponse,
   type AirtableField,
   type AirtableRecord,
   type AirtableTable,
   type AirtableUploadResponse,
+  CommentSchema,
   CreateBaseResponseSchema,
   FieldSchema,
   RecordsResponseSchema,
@@ -167,6 +169,28 @@ export async function uploadAttachment(
     kind: "upload",
     what: `uploading ${JSON.stringify(file.filename)} to record ${recordId} of base ${baseId}`,
     scope: "data.records:write",
+    signal: options.signal,
+  });
+}
+
+/** Adds a comment to a record, as the token's user. Not idempotent: a lost answer throws AmbiguousWriteError. */
+export async function createComment(
+  client: AirtableClient,
+  baseId: string,
+  table: string,
+  recordId: string,
+  comment: { text: string; parentCommentId?: string },
+  options: { signal?: AbortSignal } = {},
+): Promise<AirtableComment> {
+  return client.request({
+    method: "POST",
+    path: `/v0/${enc(baseId)}/${enc(table)}/${enc(recordId)}/comments`,
+    body: comment,
+    baseId,
+    schema: CommentSchema,
+    kind: "comments",
+    what: `adding a comment to record ${recordId} in base ${baseId}`,
+    scope: "data.recordComments:write",
     signal: options.signal,
   });
 }

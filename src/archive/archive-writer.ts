@@ -30,6 +30,8 @@ export interface FinishOptions {
   warnings: readonly string[];
   finishedAt: Date;
   apiCalls?: number;
+  /** Attachment files copied from an earlier archive rather than downloaded (counted among `files`). */
+  reused?: { files: number; bytes: number };
 }
 
 /** A page of JSONL lines: each item is a value to serialize, or a string already holding one line of JSON. */
@@ -177,7 +179,7 @@ export async function createArchive(finalPath: string, options: ArchiveOptions):
           finishedAt: o.finishedAt.toISOString(),
           base: options.base,
           tables,
-          attachments,
+          attachments: { ...attachments, ...(o.reused ? { reused: o.reused } : {}) },
           ...(comments.length > 0 ? { comments } : {}),
           warnings: [...o.warnings],
           ...(o.apiCalls !== undefined ? { apiCalls: o.apiCalls } : {}),

@@ -12,6 +12,7 @@ import { AirbackupError, EXIT, exitCodeFor, formatError } from "../errors.ts";
 import { configureLog } from "../log.ts";
 import { createProgress } from "../progress.ts";
 import { shutdownSignal } from "../shutdown.ts";
+import { LocalStorage } from "../storage/local.ts";
 import { S3Storage } from "../storage/s3.ts";
 import { uploadArchive } from "../storage/upload.ts";
 import { commonArgs, repeated } from "./args.ts";
@@ -38,6 +39,11 @@ export default defineCommand({
       type: "boolean",
       default: true,
       description: "Download attachment files (--no-attachments skips them)",
+    },
+    full: {
+      type: "boolean",
+      default: false,
+      description: "Download every attachment, even those an earlier archive of the base already holds",
     },
     upload: {
       type: "boolean",
@@ -68,6 +74,7 @@ export default defineCommand({
 
     const progress = interactive && !args.quiet ? createProgress() : undefined;
     const onEvent = (event: BackupEvent) => {
+      if (event.type === "warning" || event.type === "notice" || event.type === "base-done") progress?.clear();
       progress?.update(event);
       if (event.type === "warning") log.warn(event.message);
       else if (event.type === "notice") log.info(event.message);
@@ -77,8 +84,10 @@ export default defineCommand({
         );
       else if (event.type === "table-done") log.debug(`${event.table}: ${event.records} records`);
       else if (event.type === "base-done") {
-        progress?.clear();
+        // Each archive's path as soon as it is written: a wrapper can start copying it while others run.
+        if (event.report.path && !event.report.error) process.stdout.write(`${event.report.path}\n`);
         summarize(event.report, log, args.verbose === true);
+        progress?.redraw();
       }
     };
     const report = await runBackup({
@@ -88,6 +97,20 @@ export default defineCommand({
       attachments: args.attachments !== false && config.attachments,
       comments: config.comments,
       downloads: config.downloads,
+      concurrency: config.concurrency.bases,
+      full: args.full === true,
+      // Earlier archives whose files can be reused: the output directory, and the bucket archives go to.
+      shelves: [new LocalStorage(outDir), ...(s3 ? [s3] : [])],
+      afterBase: s3
+        ? async (base) => {
+            const uploaded = await uploadArchive(s3, base.path!, {
+              keepLocal: config.output.keepLocal,
+              signal: shutdownSignal,
+            });
+            log.debug(`${base.baseName} (${base.baseId}): uploaded to ${uploaded.url}`);
+            base.path = uploaded.location;
+          }
+        : undefined,
       tool: { name: pkg.name, version: pkg.version },
       signal: shutdownSignal,
       onEvent,
@@ -95,21 +118,6 @@ export default defineCommand({
 
     let exit: number = EXIT.ok;
     for (const base of report.bases) {
-      if (s3 && base.path && !base.error && !shutdownSignal.aborted) {
-        try {
-          const uploaded = await uploadArchive(s3, base.path, {
-            keepLocal: config.output.keepLocal,
-            signal: shutdownSignal,
-          });
-          log.debug(`${base.baseName} (${base.baseId}): uploaded to ${uploaded.url}`);
-          base.path = uploaded.location;
-        } catch (error) {
-          base.error = error;
-          if (!shutdownSignal.aborted)
-            log.error(`${base.baseName} (${base.baseId}): ${formatError(error, { verbose: args.verbose === true })}`);
-        }
-      }
-      if (base.path && !base.error) process.stdout.write(`${base.path}\n`);
       const code = base.error ? exitCodeFor(base.error) : base.warnings.length > 0 ? EXIT.warnings : EXIT.ok;
       exit = worst(exit, code);
     }
@@ -148,8 +156,10 @@ function summarize(report: BaseReport, log: ReturnType<typeof configureLog>, ver
     log.error(`${what}: ${formatError(report.error, { verbose })}`);
     return;
   }
-  const mb = (report.attachments.bytes / 1e6).toFixed(1);
-  const line = `${what}: ${report.tables.length} tables, ${records} records, ${report.attachments.files} attachments (${mb} MB), ${report.apiCalls} API calls, ${report.seconds.toFixed(1)} s -> ${report.path}`;
+  const { files, bytes, reused } = report.attachments;
+  const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+  const reuse = reused.files > 0 ? `; ${reused.files} reused, ${mb(reused.bytes)} not downloaded` : "";
+  const line = `${what}: ${report.tables.length} tables, ${records} records, ${files} attachments (${mb(bytes)}${reuse}), ${report.apiCalls} API calls, ${report.seconds.toFixed(1)} s -> ${report.path}`;
   if (report.warnings.length > 0)
     log.warn(`${line} (${report.warnings.length} warning${report.warnings.length > 1 ? "s" : ""})`);
   else log.success(line);

@@ -1,6 +1,7 @@
 // `airbackup export ARCHIVE -o TARGET`: an archive into SQLite (default), PostgreSQL, or a directory of CSV or
 // NDJSON files. The summary goes to stderr (or JSON on stdout with --json); exit 3 when values did not fit.
 import { defineCommand } from "citty";
+import { loadConfig } from "../config/load.ts";
 import { AirbackupError, EXIT } from "../errors.ts";
 import { directoryTarget } from "../export/directory.ts";
 import { postgresTarget, redactUrl } from "../export/postgres.ts";
@@ -10,6 +11,7 @@ import type { ExportTarget } from "../export/target.ts";
 import { configureLog } from "../log.ts";
 import { printable } from "../printable.ts";
 import { shutdownSignal } from "../shutdown.ts";
+import { isS3Url, openArchiveArg } from "../storage/locate.ts";
 import { commonArgs, repeated } from "./args.ts";
 
 const FORMATS = ["sqlite", "postgres", "csv", "ndjson"] as const;
@@ -19,7 +21,11 @@ export default defineCommand({
   meta: { name: "export", description: "Export an archive to SQLite (default), PostgreSQL, CSV or NDJSON" },
   args: {
     ...commonArgs,
-    archive: { type: "positional", required: true, description: "The archive (.zip) to export" },
+    archive: {
+      type: "positional",
+      required: true,
+      description: "The archive (.zip path or s3://bucket/key) to export",
+    },
     out: {
       type: "string",
       alias: "o",
@@ -38,7 +44,9 @@ export default defineCommand({
     const format = formatOf(args.out, args.format);
     if (args.schema !== undefined && format !== "postgres")
       throw new AirbackupError("USAGE", "--schema applies to PostgreSQL targets only");
-    if (!(await Bun.file(args.archive).exists())) throw new AirbackupError("USAGE", `${args.archive}: no such archive`);
+    const fromS3 = isS3Url(args.archive);
+    if (!fromS3 && !(await Bun.file(args.archive).exists()))
+      throw new AirbackupError("USAGE", `${args.archive}: no such archive`);
     const target: ExportTarget =
       format === "sqlite"
         ? sqliteTarget(args.out)
@@ -49,7 +57,8 @@ export default defineCommand({
     let report: Awaited<ReturnType<typeof runExport>>;
     try {
       report = await runExport({
-        archive: args.archive,
+        // s3://: read with Range requests (credentials from the config's s3: or AWS_*)
+        archive: fromS3 ? await openArchiveArg(args.archive, (await loadConfig(args.config)).config) : args.archive,
         target,
         tables: repeated(rawArgs, "--table", "-t"),
         files: args.files === true,

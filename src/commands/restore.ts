@@ -38,6 +38,11 @@ export default defineCommand({
       type: "boolean",
       description: "Let Airtable convert values (off: values are written exactly as backed up)",
     },
+    comments: {
+      type: "boolean",
+      default: true,
+      description: "Restore record comments, when the archive has them (--no-comments: skip them)",
+    },
   },
   async run({ args, rawArgs }) {
     const log = configureLog({ quiet: args.quiet, verbose: args.verbose, json: args.json });
@@ -73,6 +78,7 @@ export default defineCommand({
       dryRun: args["dry-run"] === true,
       append: args.append === true,
       typecast: args.typecast === true,
+      comments: args.comments !== false,
       userAgent: `airbackup/${pkg.version}`,
       signal: shutdownSignal,
       onEvent: (event) => {

@@ -14,7 +14,9 @@ token: \${AIRTABLE_TOKEN}
 
 attachments: true      # download attachment files into the archive
 comments: false        # true: also back up record comments (one extra call per commented record)
-downloads: 8           # attachment downloads in flight at once
+downloads: 8           # attachment downloads in flight at once, per base
+concurrency:
+  bases: 4             # bases backed up at once (1-16), all within the token's 50 requests/s
 
 output:
   dir: ./backups

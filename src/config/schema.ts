@@ -41,6 +41,10 @@ export const ConfigSchema = v.strictObject({
   comments: v.optional(v.boolean(), false),
   /** Attachment downloads in flight at once (they are outside the API's rate limit). */
   downloads: v.optional(v.pipe(count, v.minValue(1), v.maxValue(64)), 8),
+  /** Bases backed up at once; all of them share the token's 50 requests/s. */
+  concurrency: v.optional(v.strictObject({ bases: v.optional(v.pipe(count, v.minValue(1), v.maxValue(16)), 4) }), {
+    bases: 4,
+  }),
   output: v.optional(
     v.strictObject({
       dir: v.optional(v.pipe(v.string(), v.minLength(1)), "./backups"),

@@ -2,6 +2,7 @@
 // join tables cleaned of links to records that are not there, _fields, _meta and _tables, and one commit.
 import pkg from "../../package.json" with { type: "json" };
 import type { ArchivedRecord } from "../archive/contents.ts";
+import type { OpenedSource } from "../archive/zip-reader.ts";
 import { AirbackupError } from "../errors.ts";
 import { openArchiveSource } from "../restore/archive-source.ts";
 import { throwIfInterrupted } from "../shutdown.ts";
@@ -10,7 +11,8 @@ import { type ExportPlan, planExport, type SchemaTable, type TableSpec } from ".
 import type { ExportTarget } from "./target.ts";
 
 export interface ExportOptions {
-  archive: string;
+  /** A local path, or an s3:// archive opened for Range reads. */
+  archive: string | OpenedSource;
   target: ExportTarget;
   /** Only these archived tables (names or ids); empty: all. */
   tables: string[];
@@ -150,7 +152,7 @@ export async function runExport(options: ExportOptions): Promise<ExportReport> {
       await add(plan.meta, [
         manifest.base.id,
         manifest.base.name,
-        options.archive.split(/[\\/]/).pop() ?? options.archive,
+        source.path.split(/[\\/]/).pop() ?? source.path,
         manifest.startedAt,
         manifest.finishedAt,
         manifest.tool.version,

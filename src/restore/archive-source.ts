@@ -2,12 +2,19 @@
 // index, and a file's bytes (checked against its sha256 name). Nothing reads a whole table into memory;
 // the reading itself (caps, line splitting) is archive/entry-text.ts's.
 
+import type { AirtableComment } from "../airtable/schemas.ts";
 import type { ArchivedAttachment, ArchivedRecord, ArchivedTable } from "../archive/contents.ts";
 import { jsonLines, readSmallEntry } from "../archive/entry-text.ts";
 import { ATTACHMENT_INDEX_PATH, attachmentPath, MANIFEST_PATH, SCHEMA_PATH } from "../archive/layout.ts";
 import { type Manifest, parseManifest } from "../archive/manifest.ts";
-import { openZip, type ZipArchive, type ZipEntry } from "../archive/zip-reader.ts";
+import { type OpenedSource, openZip, type ZipArchive, type ZipEntry } from "../archive/zip-reader.ts";
 import { AirbackupError } from "../errors.ts";
+
+/** One line of `comments/<tableId>.jsonl`: a record's comments, newest first as the API lists them. */
+export interface ArchivedComments {
+  record: string;
+  comments: (AirtableComment & { author?: { id: string; email?: string; name?: string } })[];
+}
 
 export interface ArchiveSource {
   readonly path: string;
@@ -15,14 +22,18 @@ export interface ArchiveSource {
   readonly tables: ArchivedTable[];
   records(tableId: string): AsyncIterable<ArchivedRecord>;
   attachments(): AsyncIterable<ArchivedAttachment>;
+  /** A table's record comments (archives made with `comments: true`), as the API listed them. */
+  comments(tableId: string): AsyncIterable<ArchivedComments>;
   /** The file's real (uncompressed) size from the zip's central directory; undefined when it is not there. */
   fileSize(sha256: string): number | undefined;
   fileBytes(sha256: string): Promise<Uint8Array>;
   close(): Promise<void>;
 }
 
-export async function openArchiveSource(path: string): Promise<ArchiveSource> {
-  const zip = await openZip(path);
+/** A local path, or an archive opened elsewhere (an s3:// object read by Range requests). */
+export async function openArchiveSource(source: string | OpenedSource): Promise<ArchiveSource> {
+  const path = typeof source === "string" ? source : source.label;
+  const zip = await openZip(source);
   try {
     const manifest = parseManifest(await readSmallEntry(zip, entryOf(zip, MANIFEST_PATH)), path);
     const schema = JSON.parse(await readSmallEntry(zip, entryOf(zip, SCHEMA_PATH))) as { tables?: ArchivedTable[] };
@@ -36,6 +47,10 @@ export async function openArchiveSource(path: string): Promise<ArchiveSource> {
         const entry = manifest.tables.find((t) => t.id === tableId);
         if (!entry) return empty();
         return values<ArchivedRecord>(zip, entry.path);
+      },
+      comments: (tableId) => {
+        const entry = manifest.comments?.find((c) => c.table === tableId);
+        return entry ? values<ArchivedComments>(zip, entry.path) : empty();
       },
       attachments: () =>
         zip.entry(ATTACHMENT_INDEX_PATH) ? values<ArchivedAttachment>(zip, ATTACHMENT_INDEX_PATH) : empty(),

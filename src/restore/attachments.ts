@@ -11,6 +11,7 @@ import type { ArchivedAttachment } from "../archive/contents.ts";
 import { withReadBack } from "../retry.ts";
 import { throwIfInterrupted } from "../shutdown.ts";
 import type { RestoreContext } from "./context.ts";
+import { createPipeline, inFlightFor } from "./pipeline.ts";
 
 export const MAX_UPLOAD_BYTES = 5 * 1024 * 1024;
 
@@ -31,29 +32,56 @@ export async function restoreAttachments(
   const { state } = ctx.journal;
   const perCell = new Map<string, number>(); // new record/field -> items uploaded so far (cell length)
   for (const a of state.attachments.entries()) if (a[1].id) bump(perCell, cellOf(a[0]));
+  // Cells are filled several at once (one cell's files in order, so the journal's cell lengths hold).
+  const pipeline = createPipeline(() => inFlightFor(ctx.client.latencyMs));
+  const chains = new Map<string, Promise<void>>();
+  let group: ArchivedAttachment[] = [];
+  const flush = async () => {
+    if (group.length === 0) return;
+    const items = group;
+    group = [];
+    const cell = cellOf(attachmentKey(items[0]!));
+    const previous = chains.get(cell) ?? Promise.resolve();
+    let finish = () => {};
+    chains.set(cell, new Promise<void>((resolve) => (finish = resolve)));
+    await pipeline.add(async () => {
+      try {
+        await previous;
+        for (const att of items) await restoreOne(att);
+      } finally {
+        finish();
+      }
+    });
+  };
   for await (const att of ctx.source.attachments()) {
-    const target = targets.get(`${att.table}/${att.field}`);
-    if (!target) continue; // table or field not restored
+    if (!targets.has(`${att.table}/${att.field}`) || state.attachments.has(attachmentKey(att))) continue;
+    if (group.length > 0 && cellOf(attachmentKey(group[0]!)) !== cellOf(attachmentKey(att))) await flush();
+    group.push(att);
+  }
+  await flush();
+  await pipeline.drain();
+
+  async function restoreOne(att: ArchivedAttachment): Promise<void> {
+    const target = targets.get(`${att.table}/${att.field}`)!;
     const key = attachmentKey(att);
-    if (state.attachments.has(key)) continue;
     const recordId = state.records.get(att.table)?.get(att.record);
     const where = `${target.tableName}/${att.record}/${att.field}: ${att.filename}`;
     const skip = (reason: string) => {
       ctx.journal.append({ t: "att", key, skipped: reason });
       ctx.onEvent({ type: "skip", message: `${where}: ${reason}` });
     };
-    if (!recordId) continue; // the record was not restored (reported already)
-    if (mode === "skip") continue;
+    if (!recordId) return; // the record was not restored (reported already)
+    if (mode === "skip") return;
     if (!att.sha256) {
       skip("file not in the archive (it could not be downloaded at backup time)");
-      continue;
+      return;
     }
     // The size in attachments.jsonl may be missing or wrong: the zip's central directory says what would
     // be read into memory. (A file missing from the zip is reported as corrupt by fileBytes below.)
     const size = ctx.source.fileSize(att.sha256) ?? 0;
     if (size > MAX_UPLOAD_BYTES) {
       skip(`${(size / 1e6).toFixed(1)} MB is over the 5 MB upload limit; S3 staging is not available yet`);
-      continue;
+      return;
     }
     throwIfInterrupted(ctx.signal);
     const cell = cellOf(key);
@@ -63,7 +91,7 @@ export async function restoreAttachments(
       if (landed) {
         ctx.journal.append({ t: "att", key, id: landed });
         bump(perCell, cell);
-        continue;
+        return;
       }
     }
     const bytes = await ctx.source.fileBytes(att.sha256);

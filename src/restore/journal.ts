@@ -69,8 +69,8 @@ export interface JournalState {
   /** Manual steps and notes of every run of this restore (a resumed plan no longer sees what an earlier run did). */
   manual: ManualStep[];
   notes: string[];
-  /** comment keys (`table/record/commentId`) written, and sent without a confirmed answer */
-  comments: Set<string>;
+  /** comment key (`table/record/commentId`) -> the new comment's id; and keys sent without a confirmed answer */
+  comments: Map<string, string>;
   commentPending: Set<string>;
   started: boolean;
 }
@@ -165,7 +165,7 @@ function emptyState(): JournalState {
     attachmentPending: new Map(),
     manual: [],
     notes: [],
-    comments: new Set(),
+    comments: new Map(),
     commentPending: new Set(),
     started: false,
   };
@@ -224,7 +224,7 @@ function apply(s: JournalState, e: JournalEntry): void {
       s.commentPending.add(e.key);
       return;
     case "comment":
-      s.comments.add(e.key);
+      s.comments.set(e.key, e.id);
       s.commentPending.delete(e.key);
       return;
     case "skipped":

@@ -15,6 +15,18 @@ export interface TableReport {
   skippedValues: { record: string; field: string; reason: string }[];
   droppedLinks: { record: string; field: string; missing: string[] }[];
   attachments: { uploaded: number; skipped: { record: string; field: string; reason: string }[] };
+  /** Comments restored onto this table's records. */
+  comments: number;
+}
+
+/** What this run asked of Airtable: requests by kind, and its wall time against the 5 requests/s ceiling. */
+export interface RequestReport {
+  total: number;
+  /** schema, create, update, upload, comments, read (read-backs and checks) */
+  byKind: Record<string, number>;
+  seconds: number;
+  /** The least time these requests take at 5 per second. */
+  ceilingSeconds: number;
 }
 
 export interface RestoreReport {
@@ -27,6 +39,7 @@ export interface RestoreReport {
   manualSteps: ManualStep[];
   notes: string[];
   apiCalls: number;
+  requests: RequestReport;
 }
 
 /** Per table figures from the plan and (after a run) the journal. */
@@ -65,6 +78,7 @@ export function buildTableReports(
         .filter((d) => d.table === old)
         .map(({ record, field, missing }) => ({ record, field, missing })),
       attachments,
+      comments: [...(journal?.comments.keys() ?? [])].filter((k) => k.startsWith(`${old}/`)).length,
     };
   });
 }
@@ -93,6 +107,7 @@ export function formatReport(report: RestoreReport): string[] {
     lines.push(
       `  ${verb} ${t.name}: ${records}${t.fieldsCreated.length ? `; fields to create: ${t.fieldsCreated.join(", ")}` : ""}`,
     );
+    if (!report.dryRun && t.comments > 0) lines.push(`    comments: ${t.comments} restored`);
     if (!report.dryRun && t.attachments.uploaded + t.attachments.skipped.length > 0)
       lines.push(`    attachments: ${t.attachments.uploaded} uploaded, ${t.attachments.skipped.length} skipped`);
     for (const f of t.failedRecords) lines.push(`    ${t.name}/${f.record}: record not restored: ${f.reason}`);
@@ -107,7 +122,14 @@ export function formatReport(report: RestoreReport): string[] {
     lines.push("  To rebuild by hand (the API cannot create these fields):");
     for (const m of report.manualSteps) lines.push(`    ${m.table}.${m.field} (${m.type}): ${m.howTo}`);
   }
-  if (!report.dryRun)
-    lines.push(`  ${report.apiCalls} API calls${report.journal ? `; journal ${report.journal}` : ""}`);
+  if (!report.dryRun) {
+    const r = report.requests;
+    const kinds = Object.entries(r.byKind)
+      .map(([kind, n]) => `${kind} ${n}`)
+      .join(", ");
+    lines.push(
+      `  ${r.total} API requests (${kinds}) in ${r.seconds.toFixed(1)} s; at 5 requests/s they need ${r.ceilingSeconds.toFixed(1)} s${report.journal ? `; journal ${report.journal}` : ""}`,
+    );
+  }
   return lines.map((line) => printable(line));
 }

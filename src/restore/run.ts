@@ -9,11 +9,13 @@ import { AirbackupError } from "../errors.ts";
 import { type ArchiveSource, openArchiveSource } from "./archive-source.ts";
 import { type AttachmentMode, type AttachmentTargets, restoreAttachments } from "./attachments.ts";
 import type { WritableField } from "./cells.ts";
+import { restoreComments } from "./comments.ts";
 import type { RestoreContext, RestoreEvent, TableRun } from "./context.ts";
 import { type Journal, journalPath, openJournal } from "./journal.ts";
 import { type LinkPlan, planLinks } from "./link-order.ts";
 import { restoreLinks } from "./links.ts";
 import { acquireLock, lockPath, type RestoreLock } from "./lock.ts";
+import { BASE_RATE } from "./pipeline.ts";
 import { isFirstPassField, planRestore, type RestorePlan } from "./plan.ts";
 import { restoreRecords } from "./records.ts";
 import { buildTableReports, type RestoreReport } from "./report.ts";
@@ -28,6 +30,8 @@ export interface RestoreOptions {
   dryRun?: boolean;
   append?: boolean;
   typecast?: boolean;
+  /** Restore record comments (default true; the archive must have them). */
+  comments?: boolean;
   userAgent: string;
   signal?: AbortSignal;
   now?: Date;
@@ -35,6 +39,7 @@ export interface RestoreOptions {
 }
 
 export async function runRestore(options: RestoreOptions): Promise<RestoreReport> {
+  const started = performance.now();
   const onEvent = options.onEvent ?? (() => {});
   const client = createAirtableClient({
     ...options.airtable,
@@ -82,6 +87,12 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreReport
       manualSteps: journal ? journal.state.manual : plan.manual,
       notes: journal ? journal.state.notes : plan.notes,
       apiCalls: client.calls,
+      requests: {
+        total: client.calls,
+        byKind: { ...client.callsByKind },
+        seconds: (performance.now() - started) / 1000,
+        ceilingSeconds: client.calls / BASE_RATE,
+      },
     });
     if (options.dryRun) return report(existingBase, null, new Map(), false);
 
@@ -162,6 +173,7 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreReport
       const runs = tableRuns(links, ids);
       for (const run of runs) await restoreRecords(ctx, run, counts.get(run.oldId) ?? 0);
       for (const run of runs) await restoreLinks(ctx, run, links.second.get(run.oldId) ?? []);
+      if (options.comments !== false) await restoreComments(ctx, runs);
       await restoreAttachments(ctx, attachmentTargets(plan, ids), options.attachments);
       journal.append({ t: "done", at: new Date().toISOString() });
       return report(baseId, journal, ids.tables, existingBase === null);

@@ -37,6 +37,7 @@ describe("parseConfig", () => {
     expect(config.bases).toEqual([{ id: "appAAAAAAAAAAAAAA", tables: ["Contacts", "tblYYYYYYYYYYYYYY"] }]);
     expect(config.output).toEqual({ dir: "/var/backups/airtable", keepLocal: true });
     expect(config.downloads).toBe(8);
+    expect(config.concurrency).toEqual({ bases: 4 });
   });
 
   test("an empty file gives the defaults", () => {
@@ -56,6 +57,8 @@ describe("parseConfig", () => {
     ],
     ["attachments: yes please", 'airbackup.yaml: attachments: expected boolean, got "yes please"'],
     ["downloads: -1", "airbackup.yaml: downloads: expected a number >= 0, got -1"],
+    ["concurrency:\n  bases: 17", "airbackup.yaml: concurrency.bases: expected a number <= 16, got 17"],
+    ["concurrency:\n  bases: 0", "airbackup.yaml: concurrency.bases: expected a number >= 1, got 0"],
     ["bases: [", "airbackup.yaml: invalid YAML"],
   ])("%p is refused with a message naming the key", (text, expected) => {
     expect(messageOf(text)).toStartWith(expected);
@@ -121,6 +124,7 @@ describe("EXAMPLE_CONFIG (airbackup init)", () => {
       attachments: true,
       comments: false,
       downloads: 8,
+      concurrency: { bases: 4 },
       output: { dir: "./backups", keepLocal: true },
     });
     expect(config.bases).toBeUndefined();

@@ -18,6 +18,8 @@ export interface RunOptions {
   stdin?: string;
   /** Kill the process with this signal once `when(stderrSoFar)` is true (for interruption tests). */
   interrupt?: { signal: NodeJS.Signals; when: (stderr: string) => boolean };
+  /** Send the signal this promise resolves with (e.g. when a simulator hook sees the moment for a kill -9). */
+  signalOn?: Promise<NodeJS.Signals>;
 }
 
 let building: Promise<void> | undefined;
@@ -52,6 +54,7 @@ export async function runCli(args: string[], options: RunOptions = {}): Promise<
     stdout: "pipe",
     stderr: "pipe",
   });
+  void options.signalOn?.then((signal) => proc.kill(signal));
   const stdoutPromise = new Response(proc.stdout).text();
   let stderr = "";
   const decoder = new TextDecoder();

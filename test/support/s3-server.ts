@@ -9,6 +9,7 @@
 //   await s3.openUploads()                     // multipart uploads started, neither completed nor aborted
 //   await s3.objects()                         // [{key, size}] of what the bucket holds
 //   s3.log                                     // every request: method, path, query, status, bytes sent back
+//   s3.backendEndpoint                         // s3rver without the front (benchmarks)
 //   await s3.stop()                            // also on failure: call it in afterAll
 //
 // The front checks: header auth (Authorization, over exactly the headers listed in SignedHeaders,
@@ -42,6 +43,8 @@ export interface S3RequestLog {
 
 export interface S3Server {
   endpoint: string;
+  /** s3rver itself, without the front (no signature check, no faults): for benchmarks only. */
+  backendEndpoint: string;
   region: string;
   bucket: string;
   accessKeyId: string;
@@ -307,6 +310,7 @@ export async function startS3Server(
   const endpoint = `http://127.0.0.1:${front.port}`;
   return {
     endpoint,
+    backendEndpoint: `http://127.0.0.1:${backendPort}`,
     region,
     bucket,
     accessKeyId,

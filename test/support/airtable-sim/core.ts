@@ -13,6 +13,7 @@ export const ALL_SCOPES = [
   "data.records:read",
   "data.records:write",
   "data.recordComments:read",
+  "data.recordComments:write",
   "schema.bases:read",
   "schema.bases:write",
 ];

@@ -2,7 +2,7 @@
 // written (one bad record refuses the request), answered in request order.
 import { renderRecord } from "./cells.ts";
 import { type RouteContext, renderContext } from "./core.ts";
-import { apiError, invalidRequest, json, readJson } from "./http.ts";
+import { apiError, forbidden, invalidRequest, json, readJson } from "./http.ts";
 import type { Base, Row } from "./model.ts";
 import { tableOf } from "./routes-read.ts";
 import { commitFields, type ParsedFields, parseFields, stampNewRow, type WriteContext } from "./write-cells.ts";
@@ -98,4 +98,28 @@ function checkBatch(records: unknown, verb: "create" | "update"): unknown[] {
   }
   for (const r of records) if (typeof r !== "object" || r === null) throw invalidRequest();
   return records;
+}
+
+/** POST …/{recordId}/comments `{text, parentCommentId?}` -> the comment, written as the token's user. */
+export async function createComment(ctx: RouteContext, base: Base): Promise<Response> {
+  const table = tableOf(base, ctx.params.table!);
+  const row = table.rows.get(ctx.params.recordId!);
+  if (!row) throw forbidden();
+  const body = await readJson(ctx.req);
+  if (typeof body.text !== "string" || body.text === "") throw invalidRequest("text must be a non-empty string");
+  const parent = body.parentCommentId;
+  if (parent !== undefined && !row.comments.some((c) => c.id === parent))
+    throw invalidRequest(`Unknown parentCommentId ${String(parent)}`);
+  const author = ctx.core.state.users.get(ctx.userId) ?? { id: ctx.userId, email: "" };
+  const comment = {
+    id: ctx.core.state.newId("com"),
+    author: { ...author },
+    text: body.text,
+    createdTime: new Date().toISOString(),
+    lastUpdatedTime: null,
+    ...(typeof parent === "string" ? { parentCommentId: parent } : {}),
+  };
+  row.comments.push(comment);
+  ctx.wrote = true;
+  return json(structuredClone(comment));
 }

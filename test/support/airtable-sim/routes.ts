@@ -14,7 +14,7 @@ import {
   whoami,
 } from "./routes-meta.ts";
 import { getRecord, listComments, listRecords } from "./routes-read.ts";
-import { createRecords, updateRecords } from "./routes-write.ts";
+import { createComment, createRecords, updateRecords } from "./routes-write.ts";
 import type { FaultRoute, PermissionLevel } from "./types.ts";
 
 export type Host = "api" | "content";
@@ -130,6 +130,16 @@ export const ROUTES: Route[] = [
     "read",
     "list",
     listComments,
+  ),
+  r(
+    "createComment",
+    "api",
+    ["POST"],
+    "/v0/:baseId/:table/:recordId/comments",
+    "data.recordComments:write",
+    "comment",
+    "write",
+    createComment,
   ),
   r(
     "uploadAttachment",

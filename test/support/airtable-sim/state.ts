@@ -19,7 +19,11 @@ export function baseState(core: SimCore, baseId: string): SimBaseState {
       fields: structuredClone(table.fields),
       views: structuredClone(table.views),
       records: [...table.rows.values()].map(
-        (row) => renderRecord(render, table, row, { commentCount: true }) as unknown as SimRecordState,
+        (row) =>
+          ({
+            ...renderRecord(render, table, row, { commentCount: true }),
+            comments: structuredClone(row.comments),
+          }) as unknown as SimRecordState,
       ),
     })),
   };

@@ -132,6 +132,8 @@ export interface SimRecordState {
   createdTime: string;
   fields: Record<string, unknown>;
   commentCount: number;
+  /** oldest first */
+  comments: SimComment[];
 }
 
 export interface SimTableState {
