@@ -2,6 +2,7 @@
 
 import { mkdir } from "node:fs/promises";
 import { defineCommand } from "citty";
+import type { ConsolaInstance } from "consola";
 import pkg from "../../package.json" with { type: "json" };
 import { idExample, isAirtableId } from "../airtable/ids.ts";
 import type { BaseTarget } from "../backup/discover.ts";
@@ -169,7 +170,7 @@ function worst(a: number, b: number): number {
   return rank(b) > rank(a) ? b : a;
 }
 
-function summarize(report: BaseReport, log: ReturnType<typeof configureLog>, verbose: boolean): void {
+function summarize(report: BaseReport, log: ConsolaInstance, verbose: boolean): void {
   const records = report.tables.reduce((n, t) => n + t.records, 0);
   const what = `${report.baseName} (${report.baseId})`;
   if (report.error) {
