@@ -1,6 +1,7 @@
 // `airbackup list`: the archives in the output directory (and the bucket), newest first, on stdout.
 import { defineCommand } from "citty";
 import { loadConfig } from "../config/load.ts";
+import { EXIT, formatError } from "../errors.ts";
 import { columns, formatBytes } from "../format.ts";
 import { log } from "../log.ts";
 import { printable } from "../printable.ts";
@@ -32,13 +33,16 @@ export default defineCommand({
     for (const warning of warnings) log.warn(warning);
     const bases = baseFilter(repeated(rawArgs, "--base", "-b"));
     const places = args.place ? [placeOf(args.place, config)] : archivePlaces(config, args.out ?? config.output.dir);
-    const archives = await listArchives(places, bases);
+    const { archives, failures } = await listArchives(places, bases);
+    for (const { label, error } of failures) log.error(`cannot list ${label}: ${formatError(error)}`);
+    if (failures.length > 0) process.exitCode = EXIT.failure;
     if (args.json) {
       const rows = archives.map((a) => ({ ...a, where: a.places.map((p) => p.where), size: a.places[0]!.size }));
       process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
       return;
     }
-    if (archives.length === 0) log.info(`no archives in ${places.map((p) => p.label).join(" or ")}`);
+    if (archives.length === 0 && failures.length === 0)
+      log.info(`no archives in ${places.map((p) => p.label).join(" or ")}`);
     const rows = archives.map((a) => [
       a.baseId,
       a.slug,

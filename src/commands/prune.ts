@@ -2,7 +2,7 @@
 // why each kept archive stays. Leftovers of killed runs more than a day old go too.
 import { defineCommand } from "citty";
 import { loadConfig } from "../config/load.ts";
-import { AirbackupError, EXIT } from "../errors.ts";
+import { AirbackupError, EXIT, formatError } from "../errors.ts";
 import { columns } from "../format.ts";
 import { log } from "../log.ts";
 import { printable } from "../printable.ts";
@@ -41,22 +41,27 @@ export default defineCommand({
     const outDir = args.out ?? config.output.dir;
     const dryRun = args["dry-run"] === true;
     const reports: PruneReport[] = [];
-    for (const place of archivePlaces(config, outDir)) {
-      reports.push(
-        await prunePlace(place, {
-          policy,
-          dryRun,
-          now: new Date(),
-          signal: shutdownSignal,
-          ...(bases ? { bases } : {}),
-          ...(place instanceof LocalStorage ? { localDir: place.dir } : {}),
-          // A base whose backup runs right now keeps its in-progress files, whatever their age.
-          leftoversFree: (baseId) => !isLockHeld(backupLockPath(outDir, baseId)),
-          onDamaged: (_name, problem) => log.warn(`damaged archive: ${problem}`),
-        }),
-      );
-    }
     let failed = false;
+    // Each place on its own: one that cannot be read (S3 down) does not stop the others.
+    for (const place of archivePlaces(config, outDir)) {
+      const pruned = await prunePlace(place, {
+        policy,
+        dryRun,
+        now: new Date(),
+        signal: shutdownSignal,
+        ...(bases ? { bases } : {}),
+        ...(place instanceof LocalStorage ? { localDir: place.dir } : {}),
+        // A base whose backup runs right now keeps its in-progress files, whatever their age.
+        leftoversFree: (baseId) => !isLockHeld(backupLockPath(outDir, baseId)),
+        onDamaged: (_name, problem) => log.warn(`damaged archive: ${problem}`),
+      }).catch((error: unknown) => {
+        if (shutdownSignal.aborted) throw error;
+        failed = true;
+        log.error(`cannot prune ${place.label}: ${formatError(error)}`);
+        return undefined;
+      });
+      if (pruned) reports.push(pruned);
+    }
     for (const report of reports) {
       for (const baseId of report.unprotected) {
         failed = true;

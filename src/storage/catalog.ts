@@ -14,22 +14,38 @@ export interface ListedArchive {
   places: { where: Storage["kind"]; label: string; size: number }[];
 }
 
-export async function listArchives(places: readonly Storage[], bases?: ReadonlySet<string>): Promise<ListedArchive[]> {
+/** Every place is listed even if another fails: `failures` holds one error per place that could not be read. */
+export async function listArchives(
+  places: readonly Storage[],
+  bases?: ReadonlySet<string>,
+): Promise<{ archives: ListedArchive[]; failures: { label: string; error: unknown }[] }> {
   const byName = new Map<string, ListedArchive>();
+  const failures: { label: string; error: unknown }[] = [];
   for (const place of places) {
-    for await (const object of place.list()) {
-      const parsed = parseArchiveName(object.name);
-      if (!parsed || (bases && !bases.has(parsed.baseId))) continue;
-      const listed = byName.get(object.name) ?? {
-        name: parsed.name,
-        baseId: parsed.baseId,
-        slug: parsed.slug,
-        at: parsed.at.toISOString(),
-        places: [],
-      };
-      listed.places.push({ where: place.kind, label: place.label, size: object.size });
-      byName.set(object.name, listed);
+    try {
+      await collect(place, byName, bases);
+    } catch (error) {
+      failures.push({ label: place.label, error });
     }
   }
-  return [...byName.values()].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : a.name < b.name ? 1 : -1));
+  const archives = [...byName.values()].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : a.name < b.name ? 1 : -1));
+  return { archives, failures };
+}
+
+// --- internal ---
+
+async function collect(place: Storage, byName: Map<string, ListedArchive>, bases?: ReadonlySet<string>) {
+  for await (const object of place.list()) {
+    const parsed = parseArchiveName(object.name);
+    if (!parsed || (bases && !bases.has(parsed.baseId))) continue;
+    const listed = byName.get(object.name) ?? {
+      name: parsed.name,
+      baseId: parsed.baseId,
+      slug: parsed.slug,
+      at: parsed.at.toISOString(),
+      places: [],
+    };
+    listed.places.push({ where: place.kind, label: place.label, size: object.size });
+    byName.set(object.name, listed);
+  }
 }

@@ -143,6 +143,29 @@ describe("list and prune over the directory and the bucket", () => {
     expect(await inBucket(ctx.bucket)).toEqual([s3Extra, names[3]!, `${names[3]}.partial`, "notes.txt"].sort());
   });
 
+  test("a bucket that refuses the keys: the directory is still listed and pruned; one line, exit 1", async () => {
+    const ctx = await setup("{ last: 1 }");
+    const names = [
+      await archiveAt(ctx, ["local", "s3"], A, "2026-11-01T03:00:00Z"),
+      await archiveAt(ctx, ["local", "s3"], A, "2026-11-02T03:00:00Z"),
+    ];
+    const env = { ...ctx.env, AWS_SECRET_ACCESS_KEY: "wrong-secret" };
+    const list = await runCli(["list", "-c", ctx.config], { env });
+    expect(list.code).toBe(1);
+    expect(rows(list.stdout).map((row) => [row[4], row[5]])).toEqual([
+      ["local", names[1]],
+      ["local", names[0]],
+    ]);
+    expect(list.stderr).toStartWith(`airbackup: cannot list s3://${s3.bucket}/${ctx.prefix}: `);
+    expect(list.stderr).not.toContain("wrong-secret");
+
+    const prune = await runCli(["prune", "-c", ctx.config], { env });
+    expect(prune.code).toBe(1);
+    expect(prune.stderr).toStartWith(`airbackup: cannot prune s3://${s3.bucket}/${ctx.prefix}: `);
+    expect(await readdir(ctx.out)).toEqual([names[1]!]);
+    expect(await inBucket(ctx.bucket)).toEqual(names.sort());
+  });
+
   test("backup --prune uploads, then prunes the base in both places", async () => {
     const ctx = await setup("{ last: 2 }");
     const old = [
