@@ -4,7 +4,7 @@ import { AirbackupError } from "../errors.ts";
 import { crc32 } from "./crc32.ts";
 import { inflateRaw } from "./inflate.ts";
 import { openRandomAccessFile, type RandomAccessFile } from "./random-access-file.ts";
-import { decodeName, readCentralDirectory, type ZipEntry } from "./zip-directory.ts";
+import { type CentralDirectory, decodeName, readCentralDirectory, type ZipEntry } from "./zip-directory.ts";
 import {
   FLAG_ENCRYPTED,
   FLAG_UTF8,
@@ -41,7 +41,7 @@ export interface OpenedSource {
 export async function openZip(source: string | OpenedSource): Promise<ZipArchive> {
   const path = typeof source === "string" ? source : source.label;
   const file = typeof source === "string" ? await openRandomAccessFile(source) : source.file;
-  let directory: Awaited<ReturnType<typeof readCentralDirectory>>;
+  let directory: CentralDirectory;
   try {
     directory = await readCentralDirectory(file, path);
   } catch (error) {
