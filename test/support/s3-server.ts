@@ -42,6 +42,9 @@ export interface S3RequestLog {
   contentMd5: boolean;
   /** Response body bytes sent back to the client. */
   bytesOut: number;
+  /** When the request arrived (performance.now()) and how long until its answer was ready. */
+  at: number;
+  ms: number;
 }
 
 export interface S3Server {
@@ -108,6 +111,8 @@ export async function startS3Server(
         status: 0,
         contentMd5: request.headers.has("content-md5"),
         bytesOut: 0,
+        at: performance.now(),
+        ms: 0,
       };
       entry.range = request.headers.get("range") ?? undefined;
       log.push(entry);
@@ -115,6 +120,7 @@ export async function startS3Server(
         s3Error(500, "InternalError", `front: ${(error as Error).message}`),
       );
       entry.status = answer.status;
+      entry.ms = performance.now() - entry.at;
       return counted(answer, entry);
     },
   });
