@@ -3,7 +3,7 @@
 // sends AbortMultipartUpload, so no orphaned parts are left. The stored object is checked afterwards:
 // its size, and its ETag where the store gives a comparable one (an MD5, or S3's MD5-of-part-MD5s).
 // A file (Blob) is sent as slices of itself: no copy in memory (Bun sends a file slice with sendfile).
-// A stream is cut into reused part buffers: memory is (parts in flight + 1) parts whatever the size.
+// A stream is cut into reused part buffers: memory is (parts in flight + 2) parts whatever the size.
 import { createHash } from "node:crypto";
 import { AirbackupError } from "../errors.ts";
 import { type S3Client, xmlEscape, xmlValue } from "./s3-client.ts";
@@ -124,11 +124,16 @@ async function multipart(
   try {
     let number = 0;
     for (const part of firstParts) send(++number, part);
+    // The next part is read and hashed while the others are in flight, so the link never waits on MD5.
+    let coming = source.next(signal);
+    coming.catch(() => {});
     for (;;) {
-      while (inFlight.size >= maxInFlight) await Promise.race(inFlight.values());
-      const part = await source.next(signal);
+      const part = await coming;
       if (!part) break;
+      while (inFlight.size >= maxInFlight) await Promise.race(inFlight.values());
       send(++number, part);
+      coming = source.next(signal);
+      coming.catch(() => {});
     }
     await Promise.all(inFlight.values());
     checkSize(where, total, options.size);
@@ -226,7 +231,7 @@ function blobParts(blob: Blob, partSize: number): PartSource {
   };
 }
 
-/** A stream cut into parts: copied into reused buffers, (parts in flight + 1) of them at most. */
+/** A stream cut into parts: copied into reused buffers, (parts in flight + 2) of them at most. */
 function streamParts(body: ReadableStream<Uint8Array>, partSize: number): PartSource {
   const reader = body.getReader();
   const free: Uint8Array[] = [];
