@@ -15,8 +15,17 @@ export const ManifestSchema = v.object({
   finishedAt: Timestamp,
   base: v.object({ id: v.string(), name: v.string() }),
   tables: v.array(v.object({ id: v.string(), name: v.string(), records: Count, path: v.string(), sha256: Sha256 })),
-  /** count: lines in attachments.jsonl (cells' files); files: distinct files stored; bytes: their total size. */
-  attachments: v.object({ count: Count, files: Count, bytes: Count, path: v.string() }),
+  /**
+   * count: lines in attachments.jsonl (cells' files); files: distinct files stored; bytes: their total size;
+   * reused: of those, files copied from an earlier archive of the base and their bytes (not downloaded).
+   */
+  attachments: v.object({
+    count: Count,
+    files: Count,
+    bytes: Count,
+    path: v.string(),
+    reused: v.optional(v.object({ files: Count, bytes: Count })),
+  }),
   /** Tables whose record comments were backed up (only with `comments: true`). */
   comments: v.optional(v.array(v.object({ table: v.string(), records: Count, path: v.string() }))),
   warnings: v.array(v.string()),

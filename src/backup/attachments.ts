@@ -1,12 +1,16 @@
-// Downloads attachment files as soon as the page naming them arrives: bounded concurrency, outside the
-// API's rate limit, hashed (sha256) while streamed to a temp file, each attachment id fetched once.
-import { type FileHandle, open, rm } from "node:fs/promises";
+// Fetches attachment files as soon as the page naming them arrives: bounded concurrency, outside the API's
+// rate limit, each attachment id once, hashed (sha256) on the way to a temp file. A file an earlier archive
+// holds is copied from there (checked against that archive's index) instead of downloaded. The queue is
+// bounded: listing waits on room() so neither records nor signed URLs pile up.
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { AirtableClient } from "../airtable/client.ts";
 import { getRecord } from "../airtable/read.ts";
 import { AttachmentUrlExpiredError } from "../airtable/recoverable-errors.ts";
 import { type AirtableAttachment, type AirtableRecord, isAttachmentList } from "../airtable/schemas.ts";
 import { AirbackupError } from "../errors.ts";
+import { downloadToFile, type SavedFile, saveChunks } from "./attachment-file.ts";
+import type { PreviousArchive } from "./reuse.ts";
 
 export interface AttachmentFetcherOptions {
   client: AirtableClient;
@@ -14,22 +18,44 @@ export interface AttachmentFetcherOptions {
   tmpDir: string;
   concurrency: number;
   signal: AbortSignal;
-  /** Moves a downloaded file into the archive (the archive keeps one copy per hash); deletes `path`. */
+  /** Moves a fetched file into the archive (the archive keeps one copy per hash); deletes `path`. */
   store: (file: { sha256: string; path: string; size: number; type?: string }) => Promise<void>;
   onWarning: (message: string) => void;
+  /** Told when a file of the earlier archive could not be used (it is downloaded instead). */
+  onNotice?: (message: string) => void;
   onBytes?: (bytes: number) => void;
+  /** Where unchanged files are copied from instead of downloaded; none with `--full`. */
+  previous?: PreviousArchive;
+  /** Attachments waiting to start before room() holds the listing back (default 16 x concurrency, at least 64). */
+  queueBound?: number;
+  /**
+   * Longest single wait in room() (default 20 s): Airtable expires a listing left idle, and reading a table
+   * again from the start costs more than a page of queued files.
+   */
+  maxPauseMs?: number;
   /** A download whose body sends nothing for this long is abandoned and started again (default 60 s). */
   idleTimeoutMs?: number;
+}
+
+export interface AttachmentStats {
+  /** Files fetched (downloaded or reused) and their bytes. */
+  files: number;
+  bytes: number;
+  failed: number;
+  /** Of those, copied from the earlier archive: bytes not downloaded. */
+  reused: { files: number; bytes: number };
 }
 
 export interface AttachmentFetcher {
   /** Schedules the attachments of one cell; returns the ones it saw (for the index). */
   scheduleCell(table: { id: string; name: string }, record: AirtableRecord, field: string): AirtableAttachment[];
-  /** sha256 of a downloaded attachment id, or undefined if it failed. Valid after `drain()`. */
+  /** Resolves once the queue is back under its bound (at once if it is, at most after maxPauseMs); listing awaits it after each page. */
+  room(): Promise<void>;
+  /** sha256 of a fetched attachment id, or undefined if it failed. Valid after `drain()`. */
   hashOf(attachmentId: string): string | undefined;
   /** Resolves when every scheduled download has finished (or failed with a warning). */
   drain(): Promise<void>;
-  readonly stats: { files: number; bytes: number; failed: number };
+  readonly stats: AttachmentStats;
 }
 
 /** How many times an expired signed URL is refreshed by re-reading its record. */
@@ -42,9 +68,12 @@ export function createAttachmentFetcher(options: AttachmentFetcherOptions): Atta
   const seen = new Set<string>();
   const queue: (() => Promise<void>)[] = [];
   const running = new Set<Promise<void>>();
-  const stats = { files: 0, bytes: 0, failed: 0 };
+  const waiting: (() => void)[] = [];
+  const bound = options.queueBound ?? Math.max(64, options.concurrency * 16);
+  const stats: AttachmentStats = { files: 0, bytes: 0, failed: 0, reused: { files: 0, bytes: 0 } };
   let fatal: unknown;
   let tmpCounter = 0;
+  const tmpPath = () => join(options.tmpDir, `att-${++tmpCounter}`);
 
   function pump(): void {
     while (running.size < options.concurrency && queue.length > 0 && fatal === undefined) {
@@ -59,78 +88,113 @@ export function createAttachmentFetcher(options: AttachmentFetcherOptions): Atta
         });
       running.add(p);
     }
+    if (queue.length <= bound || fatal !== undefined) for (const wake of waiting.splice(0)) wake();
   }
 
+  async function fetchAttachment(
+    table: { id: string; name: string },
+    recordId: string,
+    field: string,
+    attachment: AirtableAttachment,
+  ): Promise<void> {
+    options.signal.throwIfAborted();
+    const where = `${attachment.filename ?? attachment.id} (${attachment.id}) in ${table.name}/${recordId}/${field}`;
+    const saved = (await copyFromPrevious(attachment, where)) ?? (await download(table, recordId, field, attachment));
+    if (!saved) {
+      stats.failed++;
+      return;
+    }
+    hashes.set(attachment.id, saved.sha256);
+    stats.files++;
+    stats.bytes += saved.size;
+    // A failure to store is the archive's, and fatal, not a download to retry.
+    await options.store({ ...saved, type: attachment.type });
+  }
+
+  /** The file from the earlier archive, its bytes checked against that archive's index; undefined to download. */
+  async function copyFromPrevious(
+    attachment: AirtableAttachment,
+    where: string,
+  ): Promise<(SavedFile & { path: string }) | undefined> {
+    const previous = options.previous;
+    const expected = attachment.size === undefined ? undefined : previous?.lookup(attachment.id, attachment.size);
+    if (!previous || !expected) return undefined;
+    const path = tmpPath();
+    try {
+      const saved = await saveChunks(previous.read(expected), path);
+      if (saved.sha256 !== expected) throw new Error(`its bytes hash to ${saved.sha256}, the index says ${expected}`);
+      stats.reused.files++;
+      stats.reused.bytes += saved.size;
+      return { ...saved, path };
+    } catch (error) {
+      await rm(path, { force: true });
+      if (isLocalIoError(error)) throw error; // our disk, not the old archive
+      options.onNotice?.(
+        `attachment ${where}: the copy in ${previous.label} is damaged (${(error as Error).message}); downloading it`,
+      );
+      return undefined;
+    }
+  }
+
+  /** Downloads with fresh URLs as needed; undefined (after a warning) when the file cannot be had. */
   async function download(
     table: { id: string; name: string },
     recordId: string,
     field: string,
     first: AirtableAttachment,
-  ): Promise<void> {
+  ): Promise<(SavedFile & { path: string }) | undefined> {
+    const where = `${first.filename ?? first.id} (${first.id}) in ${table.name}/${recordId}/${field}`;
     let attachment = first;
-    const where = `${attachment.filename ?? attachment.id} (${attachment.id}) in ${table.name}/${recordId}/${field}`;
-    let streamRetries = 0;
     for (let refresh = 0; ; refresh++) {
-      options.signal.throwIfAborted();
-      const path = join(options.tmpDir, `att-${++tmpCounter}`);
-      let downloaded: { sha256: string; size: number };
       try {
-        downloaded = await fetchToFile(
+        return await downloadWithStreamRetries(attachment.url);
+      } catch (error) {
+        if (options.signal.aborted || isLocalIoError(error)) throw error;
+        if (!(error instanceof AttachmentUrlExpiredError) || refresh >= URL_REFRESHES) {
+          options.onWarning(`attachment ${where} could not be downloaded: ${(error as Error).message}`);
+          return undefined;
+        }
+      }
+      let fresh: AirtableAttachment | undefined;
+      try {
+        fresh = await freshAttachment(options.client, options.baseId, table.id, recordId, field, first.id);
+      } catch (error) {
+        if (options.signal.aborted) throw error;
+        options.onWarning(
+          `attachment ${where} could not be downloaded: its URL expired and re-reading the record failed: ${(error as Error).message}`,
+        );
+        return undefined;
+      }
+      if (!fresh) {
+        options.onWarning(`attachment ${where} is gone: the record no longer holds it`);
+        return undefined;
+      }
+      attachment = fresh;
+    }
+  }
+
+  /** One URL, started again when its body breaks off (the client retries only up to the headers). */
+  async function downloadWithStreamRetries(url: string): Promise<SavedFile & { path: string }> {
+    for (let retry = 0; ; retry++) {
+      options.signal.throwIfAborted();
+      const path = tmpPath();
+      try {
+        const saved = await downloadToFile(
           options.client,
-          attachment.url,
+          url,
           path,
           options.signal,
           options.idleTimeoutMs ?? 60_000,
           options.onBytes,
         );
+        return { ...saved, path };
       } catch (error) {
         await rm(path, { force: true });
         if (options.signal.aborted) throw options.signal.reason ?? error;
-        // A full disk or a broken file system is not a missing attachment: the base fails.
-        if (error instanceof AirbackupError && error.code === "IO") throw error;
-        if (!(error instanceof AirbackupError) && streamRetries < STREAM_RETRIES) {
-          // The connection dropped while the body was streaming: the client only retries up to the headers.
-          streamRetries++;
-          refresh--;
-          await Bun.sleep(250 * streamRetries);
-          continue;
-        }
-        if (error instanceof AttachmentUrlExpiredError && refresh < URL_REFRESHES) {
-          const fresh = await freshAttachment(
-            options.client,
-            options.baseId,
-            table.id,
-            recordId,
-            field,
-            attachment.id,
-          ).catch((e: unknown) => {
-            if (options.signal.aborted) throw e;
-            return e as Error;
-          });
-          if (fresh instanceof Error) {
-            options.onWarning(
-              `attachment ${where} could not be downloaded: its URL expired and re-reading the record failed: ${fresh.message}`,
-            );
-            stats.failed++;
-            return;
-          }
-          if (fresh) {
-            attachment = fresh;
-            continue;
-          }
-          options.onWarning(`attachment ${where} is gone: the record no longer holds it`);
-        } else {
-          options.onWarning(`attachment ${where} could not be downloaded: ${(error as Error).message}`);
-        }
-        stats.failed++;
-        return;
+        // A dropped connection mid-body is a plain Error; anything that says more is not retried here.
+        if (error instanceof AirbackupError || retry >= STREAM_RETRIES) throw error;
+        await Bun.sleep(250 * (retry + 1));
       }
-      hashes.set(attachment.id, downloaded.sha256);
-      stats.files++;
-      stats.bytes += downloaded.size;
-      // Outside the try: a failure to store is the archive's, and fatal, not a download to retry.
-      await options.store({ ...downloaded, path, type: attachment.type });
-      return;
     }
   }
 
@@ -141,10 +205,23 @@ export function createAttachmentFetcher(options: AttachmentFetcherOptions): Atta
       for (const attachment of value) {
         if (seen.has(attachment.id)) continue;
         seen.add(attachment.id);
-        queue.push(() => download(table, record.id, field, attachment));
+        queue.push(() => fetchAttachment(table, record.id, field, attachment));
       }
       pump();
       return value;
+    },
+    async room() {
+      if (queue.length <= bound || fatal !== undefined) return;
+      let wake = () => {};
+      const woken = new Promise<void>((resolve) => {
+        wake = resolve;
+        waiting.push(resolve);
+      });
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([woken, new Promise<void>((r) => (timer = setTimeout(r, options.maxPauseMs ?? 20_000)))]);
+      clearTimeout(timer);
+      const at = waiting.indexOf(wake);
+      if (at >= 0) waiting.splice(at, 1);
     },
     hashOf: (id) => hashes.get(id),
     async drain() {
@@ -160,77 +237,9 @@ export function createAttachmentFetcher(options: AttachmentFetcherOptions): Atta
 
 // --- internal ---
 
-async function fetchToFile(
-  client: AirtableClient,
-  url: string,
-  path: string,
-  signal: AbortSignal,
-  idleTimeoutMs: number,
-  onBytes?: (bytes: number) => void,
-): Promise<{ sha256: string; size: number }> {
-  // The client times out the wait for headers; a body that stops arriving is caught here, so a stalled
-  // connection cannot hang a cron job. The stall surfaces as a plain Error: the caller starts again.
-  const idle = new AbortController();
-  const response = await client.download(url, { signal: AbortSignal.any([signal, idle.signal]) });
-  const hasher = new Bun.CryptoHasher("sha256");
-  let file: FileHandle;
-  try {
-    file = await open(path, "w", 0o600);
-  } catch (error) {
-    await response.body?.cancel();
-    throw localIoError(error, path);
-  }
-  let size = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const arm = () => {
-    clearTimeout(timer);
-    timer = setTimeout(
-      () => idle.abort(new Error(`download stalled: no data for ${idleTimeoutMs / 1000} s`)),
-      idleTimeoutMs,
-    );
-  };
-  try {
-    arm();
-    if (response.body) {
-      for await (const chunk of response.body) {
-        arm();
-        hasher.update(chunk);
-        await file.write(chunk).catch((error: unknown) => {
-          throw localIoError(error, path);
-        });
-        size += chunk.byteLength;
-        onBytes?.(chunk.byteLength);
-      }
-    }
-  } catch (error) {
-    throw idle.signal.aborted && !signal.aborted ? idle.signal.reason : error;
-  } finally {
-    clearTimeout(timer);
-    await file.close().catch((error: unknown) => {
-      throw localIoError(error, path);
-    });
-  }
-  return { sha256: hasher.digest("hex"), size };
-}
-
-/** A failure of the local file system while saving a download (ENOSPC, EIO, EMFILE...): fatal, never retried. */
-function localIoError(error: unknown, path: string): AirbackupError {
-  if (error instanceof AirbackupError) return error;
-  const code = (error as { code?: unknown } | null)?.code;
-  const message = error instanceof Error ? error.message : String(error);
-  return new AirbackupError(
-    "IO",
-    `could not save a downloaded attachment to ${path}: ${typeof code === "string" && !message.includes(code) ? `${code} ` : ""}${message}`,
-    {
-      hint:
-        code === "ENOSPC" || code === "EDQUOT"
-          ? "the disk holding the output directory is full; free space and run the backup again"
-          : code === "EMFILE" || code === "ENFILE"
-            ? "too many open files; raise the limit (ulimit -n) or lower the download concurrency"
-            : "check the output directory's file system and run the backup again",
-      cause: error,
-    },
-  );
+/** A full disk or a broken file system is not a missing attachment: the base fails. */
+function isLocalIoError(error: unknown): boolean {
+  return error instanceof AirbackupError && error.code === "IO";
 }
 
 async function freshAttachment(

@@ -1,18 +1,21 @@
-// The backup use case: each base into one verified archive. Never prints: it reports through events.
+// The backup use case: each base into one verified archive, several bases at once under one rate limiter.
+// Never prints: it reports through events.
 import { mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { type AirtableRetryInfo, createAirtableClient } from "../airtable/client.ts";
+import { type AirtableClient, type AirtableRetryInfo, createAirtableClient } from "../airtable/client.ts";
 import { checkAirtableId } from "../airtable/ids.ts";
 import { createRateLimiter } from "../airtable/rate-limiter.ts";
 import { getBaseSchema, listComments } from "../airtable/read.ts";
-import { type AirtableRecord, isAttachmentList } from "../airtable/schemas.ts";
 import { type ArchiveWriter, createArchive } from "../archive/archive-writer.ts";
 import type { AirtableSettings } from "../config/load.ts";
 import { AirbackupError } from "../errors.ts";
 import { archiveName } from "../storage/archive-names.ts";
-import { createAttachmentFetcher } from "./attachments.ts";
+import { LocalStorage } from "../storage/local.ts";
+import { type AttachmentFetcher, type AttachmentStats, createAttachmentFetcher } from "./attachments.ts";
+import { backupTables, indexLines, type TableResult } from "./backup-table.ts";
 import { type BasePlan, type BaseTarget, describeSchemaChanges, listTargets, planBase } from "./discover.ts";
-import { spoolTable } from "./table-spool.ts";
+import { lockBase } from "./housekeeping.ts";
+import { type ArchiveShelf, openPreviousArchive, type PreviousArchive } from "./reuse.ts";
 
 export interface BackupOptions {
   airtable: AirtableSettings;
@@ -21,7 +24,20 @@ export interface BackupOptions {
   outDir: string;
   attachments: boolean;
   comments: boolean;
+  /** Attachment downloads in flight per base. */
   downloads: number;
+  /** Bases backed up at once (default 1); all of them share the token's rate limit. */
+  concurrency?: number;
+  /** Download every file even when an earlier archive holds it (`--full`). */
+  full?: boolean;
+  /** Where earlier archives are looked for, for files to reuse (e.g. the output directory and S3); default: the output directory. */
+  shelves?: ArchiveShelf[];
+  /**
+   * Steps after a base's archive is written and verified, before its path is reported, still under the
+   * base's lock (upload, then prune): it may change `report.path` (e.g. to where the archive now lives);
+   * a throw fails that base (its local archive stays).
+   */
+  afterBase?: (report: BaseReport, signal: AbortSignal) => Promise<void>;
   tool: { name: string; version: string };
   signal: AbortSignal;
   now?: () => Date;
@@ -32,9 +48,11 @@ export type BackupEvent =
   | { type: "base-start"; baseId: string; baseName: string; tables: number }
   | { type: "records"; baseId: string; table: string; count: number }
   | { type: "table-done"; baseId: string; table: string; records: number }
-  | { type: "attachment-bytes"; bytes: number }
+  | { type: "attachment-bytes"; baseId: string; bytes: number }
   | { type: "warning"; baseId: string; message: string }
-  | { type: "notice"; baseId: string; message: string }
+  /** `attention`: shown even in cron (a killed earlier run), though not a warning about this archive. */
+  | { type: "notice"; baseId: string; message: string; attention?: boolean }
+  | { type: "verifying"; baseId: string; path: string }
   | { type: "retry"; info: AirtableRetryInfo }
   | { type: "base-done"; report: BaseReport };
 
@@ -46,7 +64,9 @@ export interface BaseReport {
   error?: unknown;
   warnings: string[];
   tables: { id: string; name: string; records: number }[];
-  attachments: { files: number; bytes: number; failed: number };
+  attachments: AttachmentStats;
+  /** The earlier archive files were reused from, if any. */
+  reusedFrom?: string;
   apiCalls: number;
   seconds: number;
 }
@@ -55,7 +75,20 @@ export interface BackupReport {
   bases: BaseReport[];
 }
 
-/** Backs up every target base; one failing base does not stop the others. */
+/** What the steps of one base share. */
+export interface BaseRun {
+  readonly options: BackupOptions;
+  readonly client: AirtableClient;
+  readonly report: BaseReport;
+  /** Aborted on interruption, or as soon as any part of this base fails (stopping its other tables and downloads). */
+  readonly signal: AbortSignal;
+  readonly stop: AbortController;
+  warn(message: string): void;
+  notice(message: string): void;
+  emit(event: BackupEvent): void;
+}
+
+/** Backs up every target base, `concurrency` at a time; one failing base does not stop the others. */
 export async function runBackup(options: BackupOptions): Promise<BackupReport> {
   const limiter = createRateLimiter(); // one per token: the 50/s user limit spans every base
   const newClient = () =>
@@ -71,204 +104,182 @@ export async function runBackup(options: BackupOptions): Promise<BackupReport> {
     throw new AirbackupError("AIRTABLE_FORBIDDEN", "the token cannot read any base", {
       hint: "add bases to the token at https://airtable.com/create/tokens",
     });
-  const reports: BaseReport[] = [];
-  for (const target of targets) {
+  const reports: (BaseReport | undefined)[] = targets.map(() => undefined);
+  await inParallel(targets, options.concurrency ?? 1, async (target, i) => {
+    if (options.signal.aborted) return; // an interrupted run starts no new base
     const report = await backupBase(target, names.get(target.id), newClient(), options);
-    reports.push(report);
+    reports[i] = report;
     options.onEvent?.({ type: "base-done", report });
-    if (options.signal.aborted) break;
-  }
-  return { bases: reports };
+  });
+  return { bases: reports.filter((r): r is BaseReport => r !== undefined) };
 }
 
 // --- internal ---
 
+/** One base, step by step, into `<name>.zip`; any failure leaves nothing behind and is in the report. */
 async function backupBase(
   target: BaseTarget,
   name: string | undefined,
-  client: ReturnType<typeof createAirtableClient>,
+  client: AirtableClient,
   options: BackupOptions,
 ): Promise<BaseReport> {
   const now = options.now ?? (() => new Date());
   const started = now();
-  const report: BaseReport = {
-    baseId: target.id,
-    baseName: name ?? target.id,
-    warnings: [],
-    tables: [],
-    attachments: { files: 0, bytes: 0, failed: 0 },
-    apiCalls: 0,
-    seconds: 0,
-  };
-  const warn = (message: string) => {
-    report.warnings.push(message);
-    options.onEvent?.({ type: "warning", baseId: target.id, message });
-  };
-  let archive: ArchiveWriter | undefined;
+  const run = startRun(target, name, client, options);
+  const { report } = run;
   let tmpDir: string | undefined;
-  let fetcher: ReturnType<typeof createAttachmentFetcher> | undefined;
-  // Stops this base's remaining work (other tables, downloads) as soon as any part of it fails.
-  const stop = new AbortController();
-  const signal = AbortSignal.any([options.signal, stop.signal]);
+  let archive: ArchiveWriter | undefined;
+  let previous: PreviousArchive | undefined;
+  let fetcher: AttachmentFetcher | undefined;
+  let lock: Awaited<ReturnType<typeof lockBase>> | undefined;
   try {
-    // Base ids from the list of bases and table ids from the schema become file and entry names.
-    checkAirtableId("base", target.id, "Airtable's list of bases");
-    const plan = await planBase(client, target, name);
-    if (plan.schema) for (const table of plan.tables) checkAirtableId("table", table.id, `the schema of ${plan.id}`);
-    report.baseName = plan.name;
-    plan.warnings.forEach(warn);
-    options.onEvent?.({ type: "base-start", baseId: plan.id, baseName: plan.name, tables: plan.tables.length });
-    tmpDir = await mkdtemp(join(options.outDir, `.airbackup-${plan.id}-`));
-    const finalPath = join(options.outDir, archiveName(plan.name, plan.id, started));
-    archive = await createArchive(finalPath, {
-      tool: options.tool,
-      base: { id: plan.id, name: plan.name },
-      startedAt: started,
-    });
-    const writer = archive;
-    // The archive writer queues its operations in call order: producers call it directly.
-    if (plan.schema) await writer.writeSchema(plan.schema);
-
-    fetcher = createAttachmentFetcher({
-      client,
-      baseId: plan.id,
-      tmpDir,
-      concurrency: options.downloads,
-      signal,
-      store: (file) =>
-        writer.addAttachmentFile(file.sha256, file.path, file.type).then(() => rm(file.path, { force: true })),
-      onWarning: warn,
-      onBytes: (bytes) => options.onEvent?.({ type: "attachment-bytes", bytes }),
-    });
-
-    const index: IndexLine[] = [];
-    const commentsByTable = new Map<string, string[]>();
-    const attachments = fetcher;
-    const tables = await Promise.allSettled(
-      plan.tables
-        .map(async (table) => {
-          const spool = join(tmpDir!, `table-${table.key}.jsonl`);
-          let lines: IndexLine[] = [];
-          let commented: string[] = [];
-          const records = await spoolTable(client, {
-            baseId: plan.id,
-            table,
-            path: spool,
-            commentCount: options.comments,
-            signal,
-            onRestart: () => {
-              lines = [];
-              commented = [];
-              // Normal operation, not a warning: the table is read again whole, and the archive is complete.
-              options.onEvent?.({
-                type: "notice",
-                baseId: plan.id,
-                message: `Airtable expired the listing of table "${table.name}"; reading it again from the start`,
-              });
-            },
-            onPage: (page) => {
-              options.onEvent?.({ type: "records", baseId: plan.id, table: table.name, count: page.length });
-              for (const record of page) {
-                if (options.comments && (record.commentCount ?? 0) > 0) commented.push(record.id);
-                if (options.attachments) lines.push(...scheduleAttachments(attachments, table, record));
-              }
-            },
-          });
-          // Without schema access the "id" is the configured name: the key is its safe, unique entry name.
-          await writer.writeTableFile({ id: table.key, name: table.name }, spool, records);
-          await rm(spool, { force: true });
-          index.push(...lines);
-          commentsByTable.set(table.id, commented);
-          report.tables.push({ id: table.id, name: table.name, records });
-          options.onEvent?.({ type: "table-done", baseId: plan.id, table: table.name, records });
-        })
-        .map((p) =>
-          p.catch((error: unknown) => {
-            stop.abort(error);
-            throw error;
-          }),
-        ),
+    // One backup of a base per output directory at a time; its killed runs' old leftovers go first.
+    lock = await lockBase(options.outDir, target.id, started, (message) =>
+      run.emit({ type: "notice", baseId: target.id, message, attention: true }),
     );
-    const failed = tables.find((t) => t.status === "rejected");
-    if (failed) throw failed.reason;
-    await attachments.drain();
-    report.attachments = { ...attachments.stats };
-
-    if (options.attachments) {
-      const complete = index.flatMap((line) => {
-        const sha256 = attachments.hashOf(line.id);
-        return sha256 ? [JSON.stringify({ ...line, sha256 })] : [];
-      });
-      await writer.writeAttachmentIndex(complete);
-    }
-    if (options.comments) {
-      for (const table of plan.tables) {
-        const ids = commentsByTable.get(table.id) ?? [];
-        const lines: string[] = [];
-        for (const record of ids)
-          lines.push(
-            JSON.stringify({ record, comments: await listComments(client, plan.id, table.id, record, { signal }) }),
-          );
-        await writer.writeComments(table.key, lines);
-      }
-    }
-    if (plan.schema) await checkSchemaUnchanged(client, plan, warn);
-
-    report.path = await writer.finish({ warnings: report.warnings, finishedAt: now(), apiCalls: client.calls });
+    const plan = await planChecked(run, target, name);
+    tmpDir = await mkdtemp(join(options.outDir, `.airbackup-${plan.id}-`));
+    archive = await openArchive(run, plan, started);
+    previous = await findPrevious(run, plan, started);
+    fetcher = startDownloads(run, plan, archive, tmpDir, previous);
+    const tables = await backupTables(run, plan, archive, fetcher, tmpDir);
+    await fetcher.drain();
+    report.attachments = fetcher.stats;
+    if (options.attachments) await archive.writeAttachmentIndex(indexLines(tables, fetcher));
+    if (options.comments) await writeComments(run, plan, archive, tables);
+    if (plan.schema) await checkSchemaUnchanged(run, plan);
+    report.path = await archive.finish({
+      warnings: report.warnings,
+      finishedAt: now(),
+      apiCalls: client.calls,
+      ...(options.attachments ? { reused: report.attachments.reused } : {}),
+      onVerify: () => run.emit({ type: "verifying", baseId: plan.id, path: archive!.partialPath }),
+    });
+    await options.afterBase?.(report, run.signal);
   } catch (error) {
     report.error = options.signal.aborted ? (options.signal.reason ?? error) : error;
-    stop.abort(error);
+    run.stop.abort(error);
     await fetcher?.drain().catch(() => {});
     await archive?.abort();
   } finally {
+    await previous?.close().catch(() => {});
     if (tmpDir) await rm(tmpDir, { recursive: true, force: true });
+    lock?.release();
     report.apiCalls = client.calls;
     report.seconds = (now().getTime() - started.getTime()) / 1000;
   }
   return report;
 }
 
-interface IndexLine {
-  id: string;
-  filename?: string;
-  type?: string;
-  size?: number;
-  table: string;
-  record: string;
-  field: string;
+function startRun(target: BaseTarget, name: string | undefined, client: AirtableClient, options: BackupOptions) {
+  const report: BaseReport = {
+    baseId: target.id,
+    baseName: name ?? target.id,
+    warnings: [],
+    tables: [],
+    attachments: { files: 0, bytes: 0, failed: 0, reused: { files: 0, bytes: 0 } },
+    apiCalls: 0,
+    seconds: 0,
+  };
+  const stop = new AbortController();
+  const emit = (event: BackupEvent) => options.onEvent?.(event);
+  const run: BaseRun = {
+    options,
+    client,
+    report,
+    stop,
+    signal: AbortSignal.any([options.signal, stop.signal]),
+    emit,
+    warn: (message) => {
+      report.warnings.push(message);
+      emit({ type: "warning", baseId: target.id, message });
+    },
+    notice: (message) => emit({ type: "notice", baseId: target.id, message }),
+  };
+  return run;
 }
 
-function scheduleAttachments(
-  fetcher: ReturnType<typeof createAttachmentFetcher>,
-  table: BasePlan["tables"][number],
-  record: AirtableRecord,
-): IndexLine[] {
-  const lines: IndexLine[] = [];
-  for (const [field, value] of Object.entries(record.fields)) {
-    const type = table.fieldTypes.get(field);
-    // Lookups of attachment fields hold the same files; they are backed up where they live.
-    if (type ? type !== "multipleAttachments" : !isAttachmentList(value)) continue;
-    for (const attachment of fetcher.scheduleCell(table, record, field)) {
-      lines.push({
-        id: attachment.id,
-        filename: attachment.filename,
-        type: attachment.type,
-        size: attachment.size,
-        table: table.id,
-        record: record.id,
-        field,
-      });
-    }
-  }
-  return lines;
+/** The base's schema and tables; ids are checked before they become file and entry names. */
+async function planChecked(run: BaseRun, target: BaseTarget, name: string | undefined): Promise<BasePlan> {
+  checkAirtableId("base", target.id, "Airtable's list of bases");
+  const plan = await planBase(run.client, target, name);
+  if (plan.schema) for (const table of plan.tables) checkAirtableId("table", table.id, `the schema of ${plan.id}`);
+  run.report.baseName = plan.name;
+  plan.warnings.forEach(run.warn);
+  run.emit({ type: "base-start", baseId: plan.id, baseName: plan.name, tables: plan.tables.length });
+  return plan;
 }
 
-async function checkSchemaUnchanged(
-  client: ReturnType<typeof createAirtableClient>,
+async function openArchive(run: BaseRun, plan: BasePlan, started: Date): Promise<ArchiveWriter> {
+  const archive = await createArchive(join(run.options.outDir, archiveName(plan.name, plan.id, started)), {
+    tool: run.options.tool,
+    base: { id: plan.id, name: plan.name },
+    startedAt: started,
+    signal: run.signal,
+  });
+  // The archive writer queues its operations in call order: producers call it directly.
+  if (plan.schema) await archive.writeSchema(plan.schema);
+  return archive;
+}
+
+/** The newest earlier intact archive of this base, whose files need no download (none with --full). */
+async function findPrevious(run: BaseRun, plan: BasePlan, started: Date): Promise<PreviousArchive | undefined> {
+  const { options } = run;
+  if (!options.attachments || options.full) return undefined;
+  const shelves = options.shelves ?? [new LocalStorage(options.outDir)];
+  const previous = await openPreviousArchive(shelves, plan.id, started, run.notice);
+  run.report.reusedFrom = previous?.label;
+  return previous;
+}
+
+function startDownloads(
+  run: BaseRun,
   plan: BasePlan,
-  warn: (m: string) => void,
-): Promise<void> {
-  const after = await getBaseSchema(client, plan.id);
+  archive: ArchiveWriter,
+  tmpDir: string,
+  previous: PreviousArchive | undefined,
+): AttachmentFetcher {
+  return createAttachmentFetcher({
+    client: run.client,
+    baseId: plan.id,
+    tmpDir,
+    concurrency: run.options.downloads,
+    signal: run.signal,
+    previous,
+    store: (file) =>
+      archive.addAttachmentFile(file.sha256, file.path, file.type).then(() => rm(file.path, { force: true })),
+    onWarning: run.warn,
+    onNotice: run.notice,
+    onBytes: (bytes) => run.emit({ type: "attachment-bytes", baseId: plan.id, bytes }),
+  });
+}
+
+/** comments/<table>.jsonl: one call per record whose commentCount was above zero. */
+async function writeComments(run: BaseRun, plan: BasePlan, archive: ArchiveWriter, tables: TableResult[]) {
+  for (const { table, commented } of tables) {
+    const lines: string[] = [];
+    for (const record of commented) {
+      const comments = await listComments(run.client, plan.id, table.id, record, { signal: run.signal });
+      lines.push(JSON.stringify({ record, comments }));
+    }
+    await archive.writeComments(table.key, lines);
+  }
+}
+
+async function checkSchemaUnchanged(run: BaseRun, plan: BasePlan): Promise<void> {
+  const after = await getBaseSchema(run.client, plan.id);
   for (const change of describeSchemaChanges(plan.schema!, after, new Set(plan.tables.map((t) => t.id))))
-    warn(`schema changed: ${change}`);
+    run.warn(`schema changed: ${change}`);
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time, starting each as soon as a slot frees. */
+async function inParallel<T>(items: T[], limit: number, fn: (item: T, index: number) => Promise<void>) {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      await fn(items[index]!, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
 }

@@ -13,10 +13,13 @@ export interface SpoolTableOptions {
   path: string;
   commentCount: boolean;
   signal: AbortSignal;
-  /** Called with each page as it arrives (attachment downloads start here, while their URLs are fresh). */
-  onPage: (records: AirtableRecord[], attempt: number) => void;
+  /**
+   * Called with each page as it arrives (attachment downloads start here, while their URLs are fresh);
+   * the next page is requested once it resolves, so a full download queue holds the listing back.
+   */
+  onPage: (records: AirtableRecord[], attempt: number) => void | Promise<void>;
   /** Called when the listing restarts: whatever the earlier attempt produced is void. */
-  onRestart: (attempt: number) => void;
+  onRestart: (attempt: number) => void | Promise<void>;
 }
 
 /** How many times a table's listing may restart after an expired iterator before the backup gives up. */
@@ -37,7 +40,7 @@ export async function spoolTable(client: AirtableClient, options: SpoolTableOpti
         if (page.length === 0) continue;
         await file.write(page.map((record) => `${JSON.stringify(record)}\n`).join(""));
         count += page.length;
-        options.onPage(page, attempt);
+        await options.onPage(page, attempt);
       }
       await file.sync();
       return count;
@@ -53,7 +56,7 @@ export async function spoolTable(client: AirtableClient, options: SpoolTableOpti
           },
         );
       }
-      options.onRestart(attempt + 1);
+      await options.onRestart(attempt + 1);
     } finally {
       await file.close();
     }

@@ -3,8 +3,8 @@
 // Ctrl-C rolls it all back. The password never reaches a message: errors are rebuilt without it.
 import type { ReservedSQL, SQL } from "bun";
 import { AirbackupError } from "../errors.ts";
-import type { CellValue } from "./cells.ts";
 import { postgresType } from "./mapping.ts";
+import { type CopyLoader, createCopyLoader } from "./postgres-copy.ts";
 import { quote } from "./sqlite.ts";
 import type { ExportTarget } from "./target.ts";
 
@@ -46,7 +46,9 @@ export function postgresTarget(url: string, schemaOption?: string): ExportTarget
     // Bun.sql's error is not kept as the cause: nothing of the URL may reach --verbose output.
     throw new AirbackupError("DATABASE", `${label}: ${doing}: ${message}`);
   };
+  let loader: CopyLoader | undefined;
   const exec = async (text: string, params: unknown[] = [], doing = "a statement failed") => {
+    await loader?.flush(); // every row copied in before anything else runs
     try {
       return await conn!.unsafe(text, params);
     } catch (error) {
@@ -108,23 +110,16 @@ export function postgresTarget(url: string, schemaOption?: string): ExportTarget
         );
         await exec(`CREATE TABLE ${name(spec.name)} (${columns.join(", ")})`);
       }
+      loader = createCopyLoader(conn!, name, new Set(plan.tables.map((t) => t.spec)), fail);
     },
     async insert(spec, rows) {
-      const json = spec.columns.map((c) => c.kind === "json");
-      let text = "";
-      for (const row of rows) text += `${row.map((v, i) => copyField(v, json[i]!)).join("\t")}\n`;
-      try {
-        const query = conn!.unsafe(`COPY ${name(spec.name)} FROM STDIN`);
-        const writer = query.writable().getWriter();
-        await writer.write(text);
-        await writer.close();
-        await query;
-      } catch (error) {
-        fail(error, `cannot load ${spec.name}`);
-      }
+      await loader!.add(spec, rows);
     },
     async writeFile(sha256, bytes) {
-      await exec(`INSERT INTO ${name("_files")} VALUES ($1, $2)`, [sha256, Buffer.from(bytes)]);
+      await exec(`INSERT INTO ${name("_files")} VALUES ($1, $2)`, [
+        sha256,
+        Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length),
+      ]);
     },
     async removeDangling(join, column, table) {
       if (!table) return 0;
@@ -143,9 +138,11 @@ export function postgresTarget(url: string, schemaOption?: string): ExportTarget
           );
       }
       await exec("COMMIT", [], "cannot commit");
+      await loader?.discard(); // nothing left to discard but the spool directory
       await close();
     },
     async abort() {
+      await loader?.discard();
       if (conn) await conn.unsafe("ROLLBACK").catch(() => {});
       await close();
     },
@@ -167,16 +164,4 @@ function safeUrl(url: string): URL | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** One field of COPY's text format: \N for NULL, backslash escapes; PostgreSQL text cannot hold NUL. */
-function copyField(value: CellValue, json: boolean): string {
-  if (value === null || value === undefined) return "\\N";
-  let text: string;
-  if (json) text = JSON.stringify(value).replaceAll("\\u0000", "");
-  else if (typeof value === "boolean") return value ? "t" : "f";
-  else if (typeof value === "number") return String(value);
-  else if (value instanceof Uint8Array) return `\\\\x${Buffer.from(value).toString("hex")}`;
-  else text = typeof value === "string" ? value.replaceAll("\u0000", "") : JSON.stringify(value);
-  return text.replace(/[\\\t\n\r]/g, (c) => (c === "\\" ? "\\\\" : c === "\t" ? "\\t" : c === "\n" ? "\\n" : "\\r"));
 }
