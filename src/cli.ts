@@ -16,6 +16,8 @@ const main = defineCommand({
     export: () => import("./commands/export.ts").then((m) => guard(m.default)),
     init: () => import("./commands/init.ts").then((m) => guard(m.default)),
     inspect: () => import("./commands/inspect.ts").then((m) => guard(m.default)),
+    list: () => import("./commands/list.ts").then((m) => guard(m.default)),
+    prune: () => import("./commands/prune.ts").then((m) => guard(m.default)),
     restore: () => import("./commands/restore.ts").then((m) => guard(m.default)),
     verify: () => import("./commands/verify.ts").then((m) => guard(m.default)),
   },

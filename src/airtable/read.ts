@@ -34,14 +34,11 @@ export async function listBases(
   client: AirtableClient,
   options: { signal?: AbortSignal } = {},
 ): Promise<AirtableBase[]> {
-  const bases: AirtableBase[] = [];
-  let offset: string | undefined;
-  for (let page = 0; page < MAX_PAGES; page++) {
-    const query = new URLSearchParams(offset ? { offset } : {});
+  return allPages(async (offset) => {
     const res = await client.request({
       method: "GET",
       path: "/v0/meta/bases",
-      query,
+      query: new URLSearchParams(offset ? { offset } : {}),
       baseId: null,
       schema: ListBasesSchema,
       kind: "schema",
@@ -49,11 +46,8 @@ export async function listBases(
       scope: "schema.bases:read",
       signal: options.signal,
     });
-    bases.push(...res.bases);
-    offset = res.offset;
-    if (!offset) break;
-  }
-  return bases;
+    return { items: res.bases, offset: res.offset };
+  });
 }
 
 /**
@@ -143,14 +137,11 @@ export async function listComments(
   recordId: string,
   options: { signal?: AbortSignal } = {},
 ): Promise<AirtableComment[]> {
-  const comments: AirtableComment[] = [];
-  let offset: string | undefined;
-  for (let page = 0; page < MAX_PAGES; page++) {
-    const query = new URLSearchParams({ pageSize: "100", ...(offset ? { offset } : {}) });
+  return allPages(async (offset) => {
     const res = await client.request({
       method: "GET",
       path: `/v0/${enc(baseId)}/${enc(table)}/${enc(recordId)}/comments`,
-      query,
+      query: new URLSearchParams({ pageSize: "100", ...(offset ? { offset } : {}) }),
       baseId,
       schema: CommentsPageSchema,
       kind: "comments",
@@ -158,11 +149,8 @@ export async function listComments(
       scope: "data.recordComments:read",
       signal: options.signal,
     });
-    comments.push(...res.comments);
-    offset = res.offset ?? undefined;
-    if (!offset) break;
-  }
-  return comments;
+    return { items: res.comments, offset: res.offset };
+  });
 }
 
 /** Percent-encodes a path segment; table names may hold spaces, slashes and anything else. */
@@ -171,6 +159,21 @@ export function enc(segment: string): string {
 }
 
 // --- internal ---
+
+/** Every item of an `offset`-paged listing that is read whole, one request per page, in order. */
+async function allPages<T>(
+  page: (offset: string | undefined) => Promise<{ items: T[]; offset?: string | null }>,
+): Promise<T[]> {
+  const items: T[] = [];
+  let offset: string | undefined;
+  for (let n = 0; n < MAX_PAGES; n++) {
+    const res = await page(offset);
+    items.push(...res.items);
+    offset = res.offset ?? undefined;
+    if (!offset) break;
+  }
+  return items;
+}
 
 function listQuery(options: ListRecordsOptions, offset: string | undefined): URLSearchParams {
   const query = new URLSearchParams();

@@ -126,49 +126,25 @@ export async function updateField(
 }
 
 /** Creates up to 10 records in one all-or-nothing request; the answer keeps the request's order. */
-export async function createRecords(
+export function createRecords(
   client: AirtableClient,
   baseId: string,
   table: string,
   records: { fields: Record<string, unknown> }[],
   options: WriteOptions = {},
 ): Promise<AirtableRecord[]> {
-  checkBatch(records.length);
-  const res = await client.request({
-    method: "POST",
-    path: `/v0/${enc(baseId)}/${enc(table)}`,
-    body: recordsBody(records, options),
-    baseId,
-    schema: RecordsResponseSchema,
-    kind: "create",
-    what: `creating ${records.length} records in table ${JSON.stringify(table)} of base ${baseId}`,
-    scope: "data.records:write",
-    signal: options.signal,
-  });
-  return res.records;
+  return sendRecords(client, "POST", baseId, table, records, options);
 }
 
 /** PATCHes up to 10 records (only the given fields change). Idempotent, so retried freely. */
-export async function updateRecords(
+export function updateRecords(
   client: AirtableClient,
   baseId: string,
   table: string,
   records: { id: string; fields: Record<string, unknown> }[],
   options: WriteOptions = {},
 ): Promise<AirtableRecord[]> {
-  checkBatch(records.length);
-  const res = await client.request({
-    method: "PATCH",
-    path: `/v0/${enc(baseId)}/${enc(table)}`,
-    body: recordsBody(records, options),
-    baseId,
-    schema: RecordsResponseSchema,
-    kind: "update",
-    what: `updating ${records.length} records in table ${JSON.stringify(table)} of base ${baseId}`,
-    scope: "data.records:write",
-    signal: options.signal,
-  });
-  return res.records;
+  return sendRecords(client, "PATCH", baseId, table, records, options);
 }
 
 /**
@@ -220,6 +196,31 @@ export async function createComment(
 }
 
 // --- internal ---
+
+/** One create (POST) or update (PATCH) of up to 10 records; the client retries POSTs only when that is safe. */
+async function sendRecords(
+  client: AirtableClient,
+  method: "POST" | "PATCH",
+  baseId: string,
+  table: string,
+  records: { id?: string; fields: Record<string, unknown> }[],
+  options: WriteOptions,
+): Promise<AirtableRecord[]> {
+  checkBatch(records.length);
+  const doing = method === "POST" ? "creating" : "updating";
+  const res = await client.request({
+    method,
+    path: `/v0/${enc(baseId)}/${enc(table)}`,
+    body: recordsBody(records, options),
+    baseId,
+    schema: RecordsResponseSchema,
+    kind: method === "POST" ? "create" : "update",
+    what: `${doing} ${records.length} records in table ${JSON.stringify(table)} of base ${baseId}`,
+    scope: "data.records:write",
+    signal: options.signal,
+  });
+  return res.records;
+}
 
 function checkBatch(count: number): void {
   if (count < 1 || count > MAX_RECORDS_PER_REQUEST) {

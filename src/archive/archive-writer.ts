@@ -24,12 +24,17 @@ export interface ArchiveOptions {
   /** Modification time of every entry (default: when each is written). */
   now?: Date;
   forceZip64?: boolean;
+  /** Stops the writer: a queued operation or the final verify fails with the signal's reason, and the
+   * partial file goes; an archive is never moved into place once the signal is aborted. */
+  signal?: AbortSignal;
 }
 
 export interface FinishOptions {
   warnings: readonly string[];
   finishedAt: Date;
   apiCalls?: number;
+  /** Called when everything is written and the final verify starts. */
+  onVerify?: () => void;
   /** Attachment files copied from an earlier archive rather than downloaded (counted among `files`). */
   reused?: { files: number; bytes: number };
 }
@@ -82,6 +87,7 @@ export async function createArchive(finalPath: string, options: ArchiveOptions):
     const result = tail.then(async () => {
       if (state !== "open") throw new Error(`archive ${finalPath} is ${state}`);
       try {
+        options.signal?.throwIfAborted();
         return await task();
       } catch (error) {
         await abort();
@@ -190,7 +196,8 @@ export async function createArchive(finalPath: string, options: ArchiveOptions):
         });
         await zip.finish();
         await sink.close();
-        const report = await verifyArchive(partialPath);
+        o.onVerify?.();
+        const report = await verifyArchive(partialPath, { signal: options.signal });
         if (!report.ok) {
           throw new AirbackupError(
             "ARCHIVE_CORRUPT",
@@ -200,6 +207,7 @@ export async function createArchive(finalPath: string, options: ArchiveOptions):
             },
           );
         }
+        options.signal?.throwIfAborted(); // interrupted during the verify: the archive does not go into place
         await placeWithoutOverwriting(partialPath, finalPath);
         state = "finished";
         await syncDirectory(dirname(finalPath));

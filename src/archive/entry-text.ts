@@ -27,7 +27,7 @@ export async function readText(source: AsyncIterable<Uint8Array>): Promise<strin
 
 /**
  * The lines of a stream, without their "\n", each decoded as UTF-8. Linear in the input: only each new chunk is
- * scanned for newlines, and a line's pieces are joined once. A line longer than `maxLine` bytes is ARCHIVE_CORRUPT.
+ * scanned for newlines, a line's pieces are joined once, and a chunk's complete lines are decoded together. A line longer than `maxLine` bytes is ARCHIVE_CORRUPT.
  * A last line without its newline is yielded too, unless it is empty.
  */
 export async function* readLines(
@@ -54,11 +54,24 @@ export async function* readLines(
   };
   for await (const chunk of source) {
     let start = 0;
-    for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, start)) {
-      add(chunk.subarray(start, at));
+    const first = chunk.indexOf(10);
+    const last = chunk.lastIndexOf(10);
+    if (first !== -1 && last - first > 1 && last - first <= maxLine) {
+      // The complete lines between the first and last newline are decoded at once (one decode per chunk,
+      // not per line): none can be over the cap, since the whole stretch is not.
+      add(chunk.subarray(0, first));
       yield take();
-      start = at + 1;
-    }
+      for (const line of decoder.decode(chunk.subarray(first + 1, last)).split("\n")) {
+        lineNo++;
+        yield line;
+      }
+      start = last + 1;
+    } else
+      for (let at = first; at !== -1; at = chunk.indexOf(10, start)) {
+        add(chunk.subarray(start, at));
+        yield take();
+        start = at + 1;
+      }
     if (start < chunk.length) add(chunk.slice(start)); // a copy: the source may reuse its buffer
   }
   if (pending > 0) yield take();

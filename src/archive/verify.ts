@@ -24,7 +24,11 @@ export interface VerifyReport {
 /** Enough to name what is wrong without flooding the terminal on a badly damaged archive. */
 const MAX_PROBLEMS = 50;
 
-export async function verifyArchive(source: string | OpenedSource): Promise<VerifyReport> {
+/** `signal` stops the check between chunks: an aborted verify throws the signal's reason, never a report. */
+export async function verifyArchive(
+  source: string | OpenedSource,
+  options: { signal?: AbortSignal } = {},
+): Promise<VerifyReport> {
   const path = typeof source === "string" ? source : source.label;
   const problems: string[] = [];
   let zip: ZipArchive;
@@ -36,7 +40,7 @@ export async function verifyArchive(source: string | OpenedSource): Promise<Veri
   try {
     const manifest = await readManifest(zip, problems);
     // Without a manifest, every entry is still read in full so damage is reported too.
-    await checkEntries(zip, manifest, problems);
+    await checkEntries(zip, manifest, problems, options.signal);
     return {
       path,
       ok: problems.length === 0,
@@ -70,14 +74,20 @@ async function readManifest(zip: ZipArchive, problems: string[]): Promise<Manife
   }
 }
 
-async function checkEntries(zip: ZipArchive, manifest: Manifest | undefined, problems: string[]): Promise<void> {
+async function checkEntries(
+  zip: ZipArchive,
+  manifest: Manifest | undefined,
+  problems: string[],
+  signal: AbortSignal | undefined,
+): Promise<void> {
   const problem = (text: string) => problems.push(`${zip.path}: ${text}`);
   if (!manifest) {
     for (const entry of zip.entries) {
       if (problems.length >= MAX_PROBLEMS) return;
       try {
-        for await (const _ of zip.readEntry(entry));
+        for await (const _ of zip.readEntry(entry)) signal?.throwIfAborted();
       } catch (error) {
+        signal?.throwIfAborted();
         problems.push(messageOf(error));
       }
     }
@@ -104,7 +114,7 @@ async function checkEntries(zip: ZipArchive, manifest: Manifest | undefined, pro
     }
     try {
       const hasher = new Bun.CryptoHasher("sha256");
-      const hashing = hashed(zip, entry, hasher);
+      const hashing = hashed(zip, entry, hasher, signal);
       const table = tableByPath.get(entry.name);
       if (table) {
         const lines = await readJsonLines(hashing, entry.name, isRecordLine);
@@ -127,6 +137,7 @@ async function checkEntries(zip: ZipArchive, manifest: Manifest | undefined, pro
       const named = attachmentHashOf(entry.name);
       if (named && named !== actual) problem(`${entry.name}: content hashes to ${actual}, not to its name`);
     } catch (error) {
+      signal?.throwIfAborted();
       problems.push(
         error instanceof SyntaxError
           ? `${zip.path}: ${entry.name}: not valid JSON: ${error.message}`
@@ -153,8 +164,14 @@ function isRecordLine(line: unknown): void {
   }
 }
 
-async function* hashed(zip: ZipArchive, entry: ZipEntry, hasher: Bun.CryptoHasher): AsyncIterable<Uint8Array> {
+async function* hashed(
+  zip: ZipArchive,
+  entry: ZipEntry,
+  hasher: Bun.CryptoHasher,
+  signal: AbortSignal | undefined,
+): AsyncIterable<Uint8Array> {
   for await (const chunk of zip.readEntry(entry)) {
+    signal?.throwIfAborted();
     hasher.update(chunk);
     yield chunk;
   }

@@ -1,10 +1,10 @@
 // Reads a zip without trusting it: the directory is found from the end and checked, and each entry is
 // streamed in bounded chunks, inflated no further than its declared size, its CRC-32 and size checked.
-import { Inflate } from "fflate";
 import { AirbackupError } from "../errors.ts";
 import { crc32 } from "./crc32.ts";
+import { inflateRaw } from "./inflate.ts";
 import { openRandomAccessFile, type RandomAccessFile } from "./random-access-file.ts";
-import { decodeName, readCentralDirectory, type ZipEntry } from "./zip-directory.ts";
+import { type CentralDirectory, decodeName, readCentralDirectory, type ZipEntry } from "./zip-directory.ts";
 import {
   FLAG_ENCRYPTED,
   FLAG_UTF8,
@@ -31,8 +31,6 @@ export interface ZipArchive {
 
 /** Compressed bytes read from disk at a time. */
 const READ_BYTES = 1024 * 1024;
-/** Compressed bytes handed to the inflater at a time: bounds one step's output (deflate expands at most ~1032x). */
-const INFLATE_STEP = 32 * 1024;
 
 /** An archive already opened elsewhere (an S3 object read by Range requests), with the name messages use. */
 export interface OpenedSource {
@@ -43,7 +41,7 @@ export interface OpenedSource {
 export async function openZip(source: string | OpenedSource): Promise<ZipArchive> {
   const path = typeof source === "string" ? source : source.label;
   const file = typeof source === "string" ? await openRandomAccessFile(source) : source.file;
-  let directory: Awaited<ReturnType<typeof readCentralDirectory>>;
+  let directory: CentralDirectory;
   try {
     directory = await readCentralDirectory(file, path);
   } catch (error) {
@@ -99,31 +97,24 @@ export async function openZip(source: string | OpenedSource): Promise<ZipArchive
         throw corrupt(`inflates beyond its declared size of ${entry.size} bytes (damaged, or a zip bomb); refused`);
       crc = crc32(chunk, crc);
     };
-    const pending: Uint8Array[] = [];
-    const inflater = entry.method === METHOD_DEFLATE ? new Inflate((out) => pending.push(out)) : undefined;
     const end = dataStart + entry.compressedSize;
-    if (entry.compressedSize === 0 && inflater) throw corrupt("deflated entry with no compressed data");
-    for (let at = dataStart; at < end; ) {
-      const chunk = await file.read(at, Math.min(READ_BYTES, end - at));
-      at += chunk.length;
-      if (!inflater) {
-        check(chunk);
+    if (entry.compressedSize === 0 && entry.method === METHOD_DEFLATE)
+      throw corrupt("deflated entry with no compressed data");
+    async function* compressed(): AsyncIterable<Uint8Array> {
+      for (let at = dataStart; at < end; ) {
+        const chunk = await file.read(at, Math.min(READ_BYTES, end - at));
+        at += chunk.length;
         yield chunk;
-        continue;
       }
-      for (let step = 0; step < chunk.length; step += INFLATE_STEP) {
-        const piece = chunk.subarray(step, step + INFLATE_STEP);
-        try {
-          inflater.push(piece, at >= end && step + INFLATE_STEP >= chunk.length);
-        } catch (error) {
-          throw corrupt(`deflate data is damaged (${(error as Error).message})`, error);
-        }
-        for (const out of pending.splice(0)) {
-          if (out.length === 0) continue;
-          check(out);
-          yield out;
-        }
-      }
+    }
+    const data =
+      entry.method === METHOD_DEFLATE
+        ? inflateRaw(compressed(), (error) => corrupt(`deflate data is damaged (${error.message})`, error))
+        : compressed();
+    for await (const chunk of data) {
+      if (chunk.length === 0) continue;
+      check(chunk);
+      yield chunk;
     }
     if (produced !== entry.size) throw corrupt(`is ${produced} bytes, the central directory says ${entry.size}`);
     if (crc >>> 0 !== entry.crc32)

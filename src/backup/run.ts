@@ -14,6 +14,7 @@ import { LocalStorage } from "../storage/local.ts";
 import { type AttachmentFetcher, type AttachmentStats, createAttachmentFetcher } from "./attachments.ts";
 import { backupTables, indexLines, type TableResult } from "./backup-table.ts";
 import { type BasePlan, type BaseTarget, describeSchemaChanges, listTargets, planBase } from "./discover.ts";
+import { lockBase } from "./housekeeping.ts";
 import { type ArchiveShelf, openPreviousArchive, type PreviousArchive } from "./reuse.ts";
 
 export interface BackupOptions {
@@ -32,10 +33,11 @@ export interface BackupOptions {
   /** Where earlier archives are looked for, for files to reuse (e.g. the output directory and S3); default: the output directory. */
   shelves?: ArchiveShelf[];
   /**
-   * Steps after a base's archive is written and verified, before its path is reported (upload, prune):
-   * it may change `report.path` (e.g. to where the archive now lives); a throw fails that base.
+   * Steps after a base's archive is written and verified, before its path is reported, still under the
+   * base's lock (upload, then prune): it may change `report.path` (e.g. to where the archive now lives);
+   * a throw fails that base (its local archive stays).
    */
-  afterBase?: (report: BaseReport) => Promise<void>;
+  afterBase?: (report: BaseReport, signal: AbortSignal) => Promise<void>;
   tool: { name: string; version: string };
   signal: AbortSignal;
   now?: () => Date;
@@ -48,7 +50,9 @@ export type BackupEvent =
   | { type: "table-done"; baseId: string; table: string; records: number }
   | { type: "attachment-bytes"; baseId: string; bytes: number }
   | { type: "warning"; baseId: string; message: string }
-  | { type: "notice"; baseId: string; message: string }
+  /** `attention`: shown even in cron (a killed earlier run), though not a warning about this archive. */
+  | { type: "notice"; baseId: string; message: string; attention?: boolean }
+  | { type: "verifying"; baseId: string; path: string }
   | { type: "retry"; info: AirtableRetryInfo }
   | { type: "base-done"; report: BaseReport };
 
@@ -104,7 +108,6 @@ export async function runBackup(options: BackupOptions): Promise<BackupReport> {
   await inParallel(targets, options.concurrency ?? 1, async (target, i) => {
     if (options.signal.aborted) return; // an interrupted run starts no new base
     const report = await backupBase(target, names.get(target.id), newClient(), options);
-    if (report.path && options.afterBase) await options.afterBase(report).catch((error) => (report.error = error));
     reports[i] = report;
     options.onEvent?.({ type: "base-done", report });
   });
@@ -128,7 +131,12 @@ async function backupBase(
   let archive: ArchiveWriter | undefined;
   let previous: PreviousArchive | undefined;
   let fetcher: AttachmentFetcher | undefined;
+  let lock: Awaited<ReturnType<typeof lockBase>> | undefined;
   try {
+    // One backup of a base per output directory at a time; its killed runs' old leftovers go first.
+    lock = await lockBase(options.outDir, target.id, started, (message) =>
+      run.emit({ type: "notice", baseId: target.id, message, attention: true }),
+    );
     const plan = await planChecked(run, target, name);
     tmpDir = await mkdtemp(join(options.outDir, `.airbackup-${plan.id}-`));
     archive = await openArchive(run, plan, started);
@@ -145,7 +153,9 @@ async function backupBase(
       finishedAt: now(),
       apiCalls: client.calls,
       ...(options.attachments ? { reused: report.attachments.reused } : {}),
+      onVerify: () => run.emit({ type: "verifying", baseId: plan.id, path: archive!.partialPath }),
     });
+    await options.afterBase?.(report, run.signal);
   } catch (error) {
     report.error = options.signal.aborted ? (options.signal.reason ?? error) : error;
     run.stop.abort(error);
@@ -154,6 +164,7 @@ async function backupBase(
   } finally {
     await previous?.close().catch(() => {});
     if (tmpDir) await rm(tmpDir, { recursive: true, force: true });
+    lock?.release();
     report.apiCalls = client.calls;
     report.seconds = (now().getTime() - started.getTime()) / 1000;
   }
@@ -204,6 +215,7 @@ async function openArchive(run: BaseRun, plan: BasePlan, started: Date): Promise
     tool: run.options.tool,
     base: { id: plan.id, name: plan.name },
     startedAt: started,
+    signal: run.signal,
   });
   // The archive writer queues its operations in call order: producers call it directly.
   if (plan.schema) await archive.writeSchema(plan.schema);

@@ -1,5 +1,7 @@
 // Argument groups shared by several commands.
 import type { ArgsDef } from "citty";
+import { idExample, isAirtableId } from "../airtable/ids.ts";
+import { AirbackupError } from "../errors.ts";
 
 export const commonArgs = {
   config: { type: "string", alias: "c", description: "Config file (default ./airbackup.yaml, else $AIRBACKUP_CONFIG)" },
@@ -18,4 +20,12 @@ export function repeated(rawArgs: string[], long: string, short: string): string
     else if (arg.startsWith(`${long}=`)) values.push(arg.slice(long.length + 1));
   }
   return values;
+}
+
+/** The set of bases named with --base (checked), or undefined for all. */
+export function baseFilter(ids: string[]): Set<string> | undefined {
+  for (const id of ids)
+    if (!isAirtableId("base", id))
+      throw new AirbackupError("USAGE", `--base ${id}: expected a base id like ${idExample("base")}`);
+  return ids.length > 0 ? new Set(ids) : undefined;
 }

@@ -2,9 +2,11 @@
 
 import { mkdir } from "node:fs/promises";
 import { defineCommand } from "citty";
+import type { ConsolaInstance } from "consola";
 import pkg from "../../package.json" with { type: "json" };
 import { idExample, isAirtableId } from "../airtable/ids.ts";
 import type { BaseTarget } from "../backup/discover.ts";
+import { type PruneSettings, pruneBase } from "../backup/housekeeping.ts";
 import { type BackupEvent, type BaseReport, runBackup } from "../backup/run.ts";
 import { loadConfig, resolveAirtable } from "../config/load.ts";
 import { resolveS3 } from "../config/s3-settings.ts";
@@ -13,7 +15,9 @@ import { configureLog } from "../log.ts";
 import { createProgress } from "../progress.ts";
 import { shutdownSignal } from "../shutdown.ts";
 import { LocalStorage } from "../storage/local.ts";
+import type { KeepPolicy } from "../storage/retention.ts";
 import { S3Storage } from "../storage/s3.ts";
+import type { Storage } from "../storage/storage.ts";
 import { uploadArchive } from "../storage/upload.ts";
 import { commonArgs, repeated } from "./args.ts";
 
@@ -50,6 +54,10 @@ export default defineCommand({
       default: true,
       description: "Upload each archive to the config's s3: bucket (--no-upload skips it for this run)",
     },
+    prune: {
+      type: "boolean",
+      description: "Apply output.keep to each base right after its backup succeeded (default: prune: in the config)",
+    },
   },
   async run({ args, rawArgs }) {
     // Cron wants silence when all is well: without a TTY, only warnings and errors unless --verbose.
@@ -66,6 +74,10 @@ export default defineCommand({
     const s3 = s3Settings && new S3Storage(s3Settings);
     const targets = resolveTargets(config.bases, repeated(rawArgs, "--base", "-b"), repeated(rawArgs, "--table", "-t"));
     const outDir = args.out ?? config.output.dir;
+    const prune = pruneSettings(args.prune ?? config.prune, config.output.keep, [
+      new LocalStorage(outDir),
+      ...(s3 ? [s3] : []),
+    ]);
     await mkdir(outDir, { recursive: true }).catch((error: unknown) => {
       throw new AirbackupError("IO", `cannot create the output directory ${outDir}: ${(error as Error).message}`, {
         cause: error,
@@ -77,7 +89,8 @@ export default defineCommand({
       if (event.type === "warning" || event.type === "notice" || event.type === "base-done") progress?.clear();
       progress?.update(event);
       if (event.type === "warning") log.warn(event.message);
-      else if (event.type === "notice") log.info(event.message);
+      else if (event.type === "notice") event.attention ? log.warn(event.message) : log.info(event.message);
+      else if (event.type === "verifying") log.debug(`verifying ${event.path}`);
       else if (event.type === "retry")
         log.debug(
           `retrying ${event.info.method} ${event.info.target} in ${Math.round(event.info.delayMs)} ms: ${event.info.reason}`,
@@ -101,16 +114,15 @@ export default defineCommand({
       full: args.full === true,
       // Earlier archives whose files can be reused: the output directory, and the bucket archives go to.
       shelves: [new LocalStorage(outDir), ...(s3 ? [s3] : [])],
-      afterBase: s3
-        ? async (base) => {
-            const uploaded = await uploadArchive(s3, base.path!, {
-              keepLocal: config.output.keepLocal,
-              signal: shutdownSignal,
-            });
-            log.debug(`${base.baseName} (${base.baseId}): uploaded to ${uploaded.url}`);
-            base.path = uploaded.location;
-          }
-        : undefined,
+      // Upload first, then prune: a base whose upload failed has failed, and prunes nothing.
+      afterBase: async (base, signal) => {
+        if (s3) {
+          const uploaded = await uploadArchive(s3, base.path!, { keepLocal: config.output.keepLocal, signal });
+          log.debug(`${base.baseName} (${base.baseId}): uploaded to ${uploaded.url}`);
+          base.path = uploaded.location;
+        }
+        if (prune) await pruneBase(prune, base.baseId, new Date(), signal, (message) => log.info(message));
+      },
       tool: { name: pkg.name, version: pkg.version },
       signal: shutdownSignal,
       onEvent,
@@ -142,6 +154,15 @@ function resolveTargets(
   return bases.map((id) => ({ id, tables: tables.length > 0 ? tables : configured?.find((b) => b.id === id)?.tables }));
 }
 
+function pruneSettings(prune: boolean, policy: KeepPolicy | undefined, places: Storage[]): PruneSettings | undefined {
+  if (!prune) return undefined;
+  if (!policy)
+    throw new AirbackupError("USAGE", "--prune needs a retention policy: output.keep in the config", {
+      hint: "add e.g. output: { keep: { last: 7, daily: 14 } } to airbackup.yaml",
+    });
+  return { policy, places };
+}
+
 /** Failure beats warnings beats success; an interruption beats everything. */
 function worst(a: number, b: number): number {
   const rank = (code: number) =>
@@ -149,7 +170,7 @@ function worst(a: number, b: number): number {
   return rank(b) > rank(a) ? b : a;
 }
 
-function summarize(report: BaseReport, log: ReturnType<typeof configureLog>, verbose: boolean): void {
+function summarize(report: BaseReport, log: ConsolaInstance, verbose: boolean): void {
   const records = report.tables.reduce((n, t) => n + t.records, 0);
   const what = `${report.baseName} (${report.baseId})`;
   if (report.error) {

@@ -5,7 +5,7 @@ import { loadConfig } from "../config/load.ts";
 import { AirbackupError, EXIT } from "../errors.ts";
 import { directoryTarget } from "../export/directory.ts";
 import { postgresTarget, redactUrl } from "../export/postgres.ts";
-import { type ExportEvent, runExport } from "../export/run.ts";
+import { type ExportEvent, type ExportReport, runExport } from "../export/run.ts";
 import { sqliteTarget } from "../export/sqlite.ts";
 import type { ExportTarget } from "../export/target.ts";
 import { configureLog } from "../log.ts";
@@ -54,7 +54,7 @@ export default defineCommand({
           ? postgresTarget(args.out, args.schema)
           : directoryTarget(args.out, format);
     const progress = process.stderr.isTTY && !args.quiet && !args.json ? progressLine() : undefined;
-    let report: Awaited<ReturnType<typeof runExport>>;
+    let report: ExportReport;
     try {
       report = await runExport({
         // s3://: read with Range requests (credentials from the config's s3: or AWS_*)

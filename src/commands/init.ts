@@ -1,6 +1,6 @@
 // `airbackup init [PATH]`: write the commented example config; never overwrite a file.
 
-import { open } from "node:fs/promises";
+import { type FileHandle, open } from "node:fs/promises";
 import { defineCommand } from "citty";
 import { EXAMPLE_CONFIG } from "../config/example.ts";
 import { AirbackupError } from "../errors.ts";
@@ -14,7 +14,7 @@ export default defineCommand({
     ...commonArgs,
   },
   async run({ args }) {
-    let handle: Awaited<ReturnType<typeof open>>;
+    let handle: FileHandle;
     try {
       // "wx": fail if the file exists, so a config is never overwritten, even by a race.
       handle = await open(args.path, "wx", 0o600);

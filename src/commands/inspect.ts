@@ -3,6 +3,7 @@
 import { defineCommand } from "citty";
 import { type ArchiveSummary, inspectArchive } from "../archive/inspect.ts";
 import { loadConfig } from "../config/load.ts";
+import { formatBytes } from "../format.ts";
 import { configureLog } from "../log.ts";
 import { printable } from "../printable.ts";
 import { isS3Url, openArchiveArg } from "../storage/locate.ts";
@@ -51,15 +52,4 @@ export function formatSummary(s: ArchiveSummary): string {
     ...s.warnings.map((w) => `  - ${w}`),
   ];
   return `${lines.map((line) => printable(line)).join("\n")}\n`;
-}
-
-function formatBytes(n: number): string {
-  const units = ["B", "KB", "MB", "GB", "TB"];
-  let value = n;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }

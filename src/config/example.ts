@@ -21,6 +21,11 @@ concurrency:
 output:
   dir: ./backups
   keepLocal: true      # false: remove the local archive once its S3 upload is confirmed
+  # Retention, restic-style, per base: the newest archive of each of the last N hours/days/ISO weeks/
+  # months/years (UTC) is kept, plus the \`last\` N; an archive kept by any rule stays.
+  keep: { last: 7, daily: 14, weekly: 8, monthly: 12 }   # also hourly, yearly
+
+prune: false           # true: apply output.keep to each base right after its backup succeeded (and upload)
 
 # Upload each verified archive to S3-compatible storage (AWS S3, R2, Spaces, MinIO...).
 # Keys left out here come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY.
@@ -32,6 +37,4 @@ output:
 #   pathStyle: false   # true for MinIO and most self-hosted stores
 #   accessKeyId: \${AWS_ACCESS_KEY_ID}
 #   secretAccessKey: \${AWS_SECRET_ACCESS_KEY}
-
-# Retention (keep:, prune) is not supported yet in this version; the config refuses it.
 `;

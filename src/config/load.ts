@@ -3,7 +3,6 @@ import { existsSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import * as v from "valibot";
 import { parseDocument } from "yaml";
-import pkg from "../../package.json" with { type: "json" };
 import { DEFAULT_API_URL, DEFAULT_CONTENT_URL } from "../airtable/client.ts";
 import { AirbackupError } from "../errors.ts";
 import { type Config, ConfigSchema } from "./schema.ts";
@@ -63,10 +62,15 @@ export function parseConfig(
     throw new AirbackupError("CONFIG_INVALID", `${source}: invalid YAML${where}: ${firstLine(yamlError.message)}`);
   }
   const parsed: unknown = doc.toJS() ?? {};
-  refuseUnsupported(parsed, source);
   const raw = interpolate(parsed, env, source, []);
   const result = v.safeParse(ConfigSchema, raw);
-  if (result.success) return result.output;
+  if (result.success) {
+    if (result.output.prune && !result.output.output.keep)
+      throw new AirbackupError("CONFIG_INVALID", `${source}: prune: true needs a retention policy in output.keep`, {
+        hint: "add e.g. output: { keep: { last: 7, daily: 14 } }, or remove prune: true",
+      });
+    return result.output;
+  }
   const issue = result.issues[0];
   const more =
     result.issues.length > 1
@@ -76,31 +80,6 @@ export function parseConfig(
 }
 
 // --- internal ---
-
-/** Keys the design names but this version does not implement: refused, so nobody relies on them silently. */
-const UNSUPPORTED: { path: string[]; what: string }[] = [
-  { path: ["output", "keep"], what: "retention" },
-  { path: ["keep"], what: "retention" },
-  { path: ["prune"], what: "pruning" },
-  { path: ["output", "prune"], what: "pruning" },
-];
-
-function refuseUnsupported(raw: unknown, source: string): void {
-  for (const { path, what } of UNSUPPORTED) {
-    let value: unknown = raw;
-    for (const key of path)
-      value = value && typeof value === "object" ? (value as Record<string, unknown>)[key] : undefined;
-    if (value === undefined) continue;
-    const key = path.join(".");
-    throw new AirbackupError(
-      "CONFIG_INVALID",
-      `${source}: ${key}: is not supported yet in airbackup ${pkg.version} (${what}); remove it`,
-      {
-        hint: `${what} arrives in a later version; until then delete old archives yourself (e.g. find -mtime)`,
-      },
-    );
-  }
-}
 
 type Issue = v.InferIssue<typeof ConfigSchema>;
 

@@ -5,16 +5,21 @@ import { ID_PATTERN, idExample } from "../airtable/ids.ts";
 const baseId = v.pipe(v.string(), v.regex(ID_PATTERN.base, `an Airtable base id like ${idExample("base")}`));
 const count = v.pipe(v.number(), v.integer(), v.minValue(0));
 
-// Retention is not implemented yet: KeepSchema is not part of ConfigSchema, and load.ts refuses `keep:` and
-// `prune:` with a clear message. It waits here for the feature.
-export const KeepSchema = v.strictObject({
-  last: v.optional(count),
-  hourly: v.optional(count),
-  daily: v.optional(count),
-  weekly: v.optional(count),
-  monthly: v.optional(count),
-  yearly: v.optional(count),
-});
+/** restic-style retention (src/storage/retention.ts); a policy that keeps nothing is refused. */
+export const KeepSchema = v.pipe(
+  v.strictObject({
+    last: v.optional(count),
+    hourly: v.optional(count),
+    daily: v.optional(count),
+    weekly: v.optional(count),
+    monthly: v.optional(count),
+    yearly: v.optional(count),
+  }),
+  v.check(
+    (policy) => Object.values(policy).some((n) => (n ?? 0) > 0),
+    "a policy that keeps something (at least one of last, hourly, daily, weekly, monthly, yearly above 0)",
+  ),
+);
 
 export const S3Schema = v.strictObject({
   endpoint: v.optional(v.pipe(v.string(), v.url("a URL like https://s3.eu-west-1.amazonaws.com"))),
@@ -48,11 +53,14 @@ export const ConfigSchema = v.strictObject({
   output: v.optional(
     v.strictObject({
       dir: v.optional(v.pipe(v.string(), v.minLength(1)), "./backups"),
+      keep: v.optional(KeepSchema),
       /** false: remove the local archive once its S3 upload is confirmed. */
       keepLocal: v.optional(v.boolean(), true),
     }),
     { dir: "./backups", keepLocal: true },
   ),
+  /** Apply output.keep to each base right after its backup succeeded (as `backup --prune`). */
+  prune: v.optional(v.boolean(), false),
   /** Upload each archive after it is verified (and read s3:// archives with these settings). */
   s3: v.optional(S3Schema),
 });

@@ -46,7 +46,15 @@ export function postgresTarget(url: string, schemaOption?: string): ExportTarget
     // Bun.sql's error is not kept as the cause: nothing of the URL may reach --verbose output.
     throw new AirbackupError("DATABASE", `${label}: ${doing}: ${message}`);
   };
+  let loading: Promise<void> = Promise.resolve();
+  let loadError: { error: unknown; table: string } | undefined;
+  /** Waits for the COPY in flight; its failure is thrown here. */
+  const settle = async () => {
+    await loading;
+    if (loadError) fail(loadError.error, `cannot load ${loadError.table}`);
+  };
   const exec = async (text: string, params: unknown[] = [], doing = "a statement failed") => {
+    await settle();
     try {
       return await conn!.unsafe(text, params);
     } catch (error) {
@@ -58,6 +66,7 @@ export function postgresTarget(url: string, schemaOption?: string): ExportTarget
     label,
     maxIdentifierBytes: 63,
     joinTables: true,
+    batchRows: 500, // with one batch in flight while the next is read: two of them in memory at once
     async begin(plan, tables, { replace, baseName }) {
       schema ||= schemaSlug(baseName);
       try {
@@ -111,20 +120,34 @@ export function postgresTarget(url: string, schemaOption?: string): ExportTarget
     },
     async insert(spec, rows) {
       const json = spec.columns.map((c) => c.kind === "json");
-      let text = "";
-      for (const row of rows) text += `${row.map((v, i) => copyField(v, json[i]!)).join("\t")}\n`;
-      try {
+      await settle();
+      // Not awaited: the server stores this batch while the next one is read (two cores at work). The rows
+      // are encoded and sent in pieces of about 1 MB, so a batch of big records never sits whole in memory.
+      loading = (async () => {
         const query = conn!.unsafe(`COPY ${name(spec.name)} FROM STDIN`);
         const writer = query.writable().getWriter();
-        await writer.write(text);
+        let text = "";
+        for (const row of rows) {
+          text += copyField(row[0] ?? null, json[0]!);
+          for (let i = 1; i < row.length; i++) text += `\t${copyField(row[i] ?? null, json[i]!)}`;
+          text += "\n";
+          if (text.length >= 1 << 20) {
+            await writer.write(text);
+            text = "";
+          }
+        }
+        if (text) await writer.write(text);
         await writer.close();
         await query;
-      } catch (error) {
-        fail(error, `cannot load ${spec.name}`);
-      }
+      })().catch((error) => {
+        loadError = { error, table: spec.name };
+      });
     },
     async writeFile(sha256, bytes) {
-      await exec(`INSERT INTO ${name("_files")} VALUES ($1, $2)`, [sha256, Buffer.from(bytes)]);
+      await exec(`INSERT INTO ${name("_files")} VALUES ($1, $2)`, [
+        sha256,
+        Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length),
+      ]);
     },
     async removeDangling(join, column, table) {
       if (!table) return 0;
@@ -146,6 +169,7 @@ export function postgresTarget(url: string, schemaOption?: string): ExportTarget
       await close();
     },
     async abort() {
+      await loading;
       if (conn) await conn.unsafe("ROLLBACK").catch(() => {});
       await close();
     },
@@ -178,5 +202,13 @@ function copyField(value: CellValue, json: boolean): string {
   else if (typeof value === "number") return String(value);
   else if (value instanceof Uint8Array) return `\\\\x${Buffer.from(value).toString("hex")}`;
   else text = typeof value === "string" ? value.replaceAll("\u0000", "") : JSON.stringify(value);
-  return text.replace(/[\\\t\n\r]/g, (c) => (c === "\\" ? "\\\\" : c === "\t" ? "\\t" : c === "\n" ? "\\n" : "\\r"));
+  return SPECIAL.test(text) ? text.replace(SPECIALS, escapeChar) : text;
+}
+
+const SPECIAL = /[\\\t\n\r]/;
+const SPECIALS = /[\\\t\n\r]/g;
+const ESCAPES: Record<string, string> = { "\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r" };
+
+function escapeChar(c: string): string {
+  return ESCAPES[c]!;
 }

@@ -10,6 +10,8 @@ export interface ExportTarget {
   readonly maxIdentifierBytes?: number;
   /** Whether links also become join tables (SQL targets). */
   readonly joinTables: boolean;
+  /** Rows per insert() (default 1,000). */
+  readonly batchRows?: number;
   /**
    * Opens the destination and creates `tables`. An earlier export there is refused (EXPORT_EXISTS) unless
    * `replace`; then it is dropped in the same transaction. A table of the same name that no export made is

@@ -33,21 +33,17 @@ export const CREATABLE_TYPES = new Set([
  * links, attachments, checkboxes, multiple selects, collaborators and buttons, and we are stricter still
  * (no selects or ratings) so that a restore never fails on a create-table call.
  */
-export const PRIMARY_TYPES = new Set([
-  "singleLineText",
-  "email",
-  "url",
-  "multilineText",
-  "phoneNumber",
-  "richText",
-  "number",
-  "percent",
-  "currency",
-  "duration",
-  "date",
-  "dateTime",
-  "barcode",
+const NOT_PRIMARY = new Set([
+  "rating",
+  "checkbox",
+  "singleSelect",
+  "multipleSelects",
+  "singleCollaborator",
+  "multipleCollaborators",
+  "multipleAttachments",
+  "multipleRecordLinks",
 ]);
+export const PRIMARY_TYPES = new Set([...CREATABLE_TYPES].filter((type) => !NOT_PRIMARY.has(type)));
 
 /** Option keys the API accepts on create, per type; everything else (ids, read-only keys) is dropped. */
 const WRITABLE_OPTION_KEYS: Record<string, string[]> = {

@@ -6,6 +6,7 @@ import { createBase } from "../airtable/write.ts";
 import { verifyArchive } from "../archive/verify.ts";
 import type { AirtableSettings } from "../config/load.ts";
 import { AirbackupError } from "../errors.ts";
+import { acquireLock, type Lock, RESTORE_LOCK, restoreLockPath } from "../storage/lock.ts";
 import { type ArchiveSource, openArchiveSource } from "./archive-source.ts";
 import { type AttachmentMode, type AttachmentTargets, restoreAttachments } from "./attachments.ts";
 import type { WritableField } from "./cells.ts";
@@ -14,7 +15,6 @@ import type { RestoreContext, RestoreEvent, TableRun } from "./context.ts";
 import { type Journal, journalPath, openJournal } from "./journal.ts";
 import { type LinkPlan, planLinks } from "./link-order.ts";
 import { restoreLinks } from "./links.ts";
-import { acquireLock, lockPath, type RestoreLock } from "./lock.ts";
 import { BASE_RATE } from "./pipeline.ts";
 import { isFirstPassField, planRestore, type RestorePlan } from "./plan.ts";
 import { restoreRecords } from "./records.ts";
@@ -98,9 +98,11 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreReport
 
     let baseId = existingBase;
     let journal: Journal;
-    let lock: RestoreLock | undefined;
+    let lock: Lock | undefined;
     const lockFor = (id: string) =>
-      acquireLock(lockPath(journalPath(options.archive, id)), (message) => onEvent({ type: "step", message }));
+      acquireLock(restoreLockPath(journalPath(options.archive, id)), RESTORE_LOCK, (message) =>
+        onEvent({ type: "step", message }),
+      );
     const ctxFor = (id: string, j: Journal): RestoreContext => ({
       client,
       baseId: id,

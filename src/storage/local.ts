@@ -59,7 +59,7 @@ export class LocalStorage implements Storage {
 
   async write(
     name: string,
-    body: ReadableStream<Uint8Array>,
+    body: ReadableStream<Uint8Array> | Blob,
     options: { size?: number; signal?: AbortSignal } = {},
   ): Promise<StoredObject> {
     checkStorageName(name);
@@ -67,7 +67,7 @@ export class LocalStorage implements Storage {
     // Ends in .partial, so a leftover of a killed process is what prune already cleans up.
     const temp = join(this.dir, `${name}.${process.pid}-${randomBytes(4).toString("hex")}.partial`);
     let handle: import("node:fs/promises").FileHandle | undefined;
-    const reader = body.getReader();
+    const reader = (body instanceof Blob ? body.stream() : body).getReader();
     try {
       handle = await open(temp, "wx", 0o600);
       await handle.chmod(0o600);

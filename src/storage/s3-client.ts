@@ -21,7 +21,7 @@ export interface S3Settings {
 export interface S3RequestOptions {
   query?: Record<string, string>;
   headers?: Record<string, string>;
-  body?: Uint8Array | string;
+  body?: Uint8Array | string | Blob;
   signal?: AbortSignal;
   /** Statuses that are answers, not errors (404 for HEAD, say). */
   accept?: number[];

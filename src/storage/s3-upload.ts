@@ -2,7 +2,8 @@
 // 8 MiB or more, a few in flight, each with Content-MD5 and retried by the client. Any failure or abort
 // sends AbortMultipartUpload, so no orphaned parts are left. The stored object is checked afterwards:
 // its size, and its ETag where the store gives a comparable one (an MD5, or S3's MD5-of-part-MD5s).
-// Memory is bounded by (parts in flight + 1) part buffers, reused, whatever the object's size.
+// A file (Blob) is sent as slices of itself: no copy in memory (Bun sends a file slice with sendfile).
+// A stream is cut into reused part buffers: memory is (parts in flight + 2) parts whatever the size.
 import { createHash } from "node:crypto";
 import { AirbackupError } from "../errors.ts";
 import { type S3Client, xmlEscape, xmlValue } from "./s3-client.ts";
@@ -17,27 +18,40 @@ export interface UploadOptions {
   partsInFlight?: number;
 }
 
+interface Part {
+  body: Uint8Array | Blob;
+  length: number;
+  md5: Buffer;
+  /** Gives the part's buffer back once sent. */
+  release(): void;
+}
+
+/** Parts in order; undefined once the body is exhausted. */
+type PartSource = { next(signal: AbortSignal | undefined): Promise<Part | undefined>; cancel(): Promise<void> };
+
 /** Uploads `body` to `key`; returns the stored size. Nothing is left behind when it throws. */
 export async function uploadObject(
   client: S3Client,
   key: string,
-  body: ReadableStream<Uint8Array>,
+  body: ReadableStream<Uint8Array> | Blob,
   options: UploadOptions = {},
 ): Promise<number> {
   const where = `s3://${client.settings.bucket}/${key}`;
+  const size = body instanceof Blob ? body.size : options.size;
   const mib = 1024 * 1024;
-  const bySize = options.size ? Math.ceil(options.size / (MAX_PARTS - 1) / mib) * mib : 0;
+  const bySize = size ? Math.ceil(size / (MAX_PARTS - 1) / mib) * mib : 0;
   const partSize = Math.max(options.partSize ?? DEFAULT_PART_SIZE, bySize);
-  const source = new PartReader(body.getReader());
+  const source = body instanceof Blob ? blobParts(body, partSize) : streamParts(body, partSize);
   try {
-    const first = new Uint8Array(partSize);
-    const firstLength = await source.fill(first, options.signal);
-    if (firstLength < partSize) {
-      checkSize(where, firstLength, options.size);
-      await putSingle(client, key, first.subarray(0, firstLength), options.signal);
-      return firstLength;
+    const first = await source.next(options.signal);
+    const second = first && first.length === partSize ? await source.next(options.signal) : undefined;
+    if (!second) {
+      const part = first ?? { body: new Uint8Array(0), length: 0, md5: await md5Of(new Uint8Array(0)), release() {} };
+      checkSize(where, part.length, options.size);
+      await putSingle(client, key, part, options.signal);
+      return part.length;
     }
-    return await multipart(client, key, where, first, source, partSize, options);
+    return await multipart(client, key, where, [first!, second], source, options);
   } catch (error) {
     await source.cancel();
     if (options.signal?.aborted) throw options.signal.reason;
@@ -47,20 +61,19 @@ export async function uploadObject(
 
 // --- internal ---
 
-async function putSingle(client: S3Client, key: string, bytes: Uint8Array, signal?: AbortSignal): Promise<void> {
-  const md5 = createHash("md5").update(bytes).digest();
+async function putSingle(client: S3Client, key: string, part: Part, signal?: AbortSignal): Promise<void> {
   const response = await client.request("PUT", key, {
-    body: bytes,
-    headers: { "content-md5": md5.toString("base64") },
+    body: part.body,
+    headers: { "content-md5": part.md5.toString("base64") },
     signal,
   });
   await response.body?.cancel();
   const etag = response.headers.get("etag");
-  if (etag && comparableEtag(response) && unquote(etag) !== md5.toString("hex")) {
+  if (etag && comparableEtag(response) && unquote(etag) !== part.md5.toString("hex")) {
     await client.request("DELETE", key).catch(() => {});
     throw new AirbackupError(
       "S3_FAILED",
-      `s3://${client.settings.bucket}/${key}: the stored object's ETag does not match what was sent`,
+      `s3://${client.settings.bucket}/${key}: the stored object's ETag does not match what was sent; removed`,
     );
   }
 }
@@ -69,9 +82,8 @@ async function multipart(
   client: S3Client,
   key: string,
   where: string,
-  first: Uint8Array,
-  source: PartReader,
-  partSize: number,
+  firstParts: Part[],
+  source: PartSource,
   options: UploadOptions,
 ): Promise<number> {
   const created = await (await client.request("POST", key, { query: { uploads: "" }, signal: options.signal })).text();
@@ -81,29 +93,27 @@ async function multipart(
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
   const inFlight = new Map<number, Promise<void>>();
   const done: { number: number; etag: string; md5: Buffer }[] = [];
-  const free: Uint8Array[] = [];
   const maxInFlight = Math.max(1, options.partsInFlight ?? 4);
   let total = 0;
 
-  const send = (number: number, buffer: Uint8Array, length: number) => {
-    const bytes = buffer.subarray(0, length);
-    const md5 = createHash("md5").update(bytes).digest();
+  const send = (number: number, part: Part) => {
+    total += part.length;
     const task = client
       .request("PUT", key, {
         query: { partNumber: String(number), uploadId },
-        headers: { "content-md5": md5.toString("base64") },
-        body: bytes,
+        headers: { "content-md5": part.md5.toString("base64") },
+        body: part.body,
         signal,
       })
       .then(async (response) => {
         await response.body?.cancel();
         const etag = response.headers.get("etag");
         if (!etag) throw new AirbackupError("S3_FAILED", `${where}: part ${number} stored without an ETag`);
-        done.push({ number, etag, md5 });
+        done.push({ number, etag, md5: part.md5 });
       })
       .finally(() => {
         inFlight.delete(number);
-        free.push(buffer);
+        part.release();
       });
     // A failed part stops the rest at once (the loop may be waiting on the source); handled here so it is
     // never an unhandled rejection, and still thrown to whoever awaits the task.
@@ -112,21 +122,18 @@ async function multipart(
   };
 
   try {
-    let number = 1;
-    let buffer = first;
-    let length = partSize;
+    let number = 0;
+    for (const part of firstParts) send(++number, part);
+    // The next part is read and hashed while the others are in flight, so the link never waits on MD5.
+    let coming = source.next(signal);
+    coming.catch(() => {});
     for (;;) {
-      total += length;
-      send(number, buffer, length);
-      if (length < partSize) break;
+      const part = await coming;
+      if (!part) break;
       while (inFlight.size >= maxInFlight) await Promise.race(inFlight.values());
-      buffer = free.pop() ?? new Uint8Array(partSize);
-      length = await source.fill(buffer, signal);
-      if (length === 0) {
-        free.push(buffer);
-        break;
-      }
-      number++;
+      send(++number, part);
+      coming = source.next(signal);
+      coming.catch(() => {});
     }
     await Promise.all(inFlight.values());
     checkSize(where, total, options.size);
@@ -200,41 +207,64 @@ function unquote(etag: string): string {
   return etag.replace(/^W\//, "").replaceAll('"', "");
 }
 
-/** Cuts a stream of chunks of any size into parts, copying into the caller's buffer. */
-class PartReader {
-  private pending: Uint8Array | undefined;
-  private ended = false;
+async function md5Of(data: Uint8Array | Blob): Promise<Buffer> {
+  const hash = createHash("md5");
+  if (data instanceof Uint8Array) return hash.update(data).digest();
+  for await (const chunk of data.stream()) hash.update(chunk);
+  return hash.digest();
+}
 
-  constructor(
-    private readonly reader: { read(): Promise<{ done: boolean; value?: Uint8Array }>; cancel(): Promise<void> },
-  ) {}
-
-  /** Fills `buffer` as far as the stream goes; returns how many bytes (less than its length only at the end). */
-  async fill(buffer: Uint8Array, signal?: AbortSignal): Promise<number> {
-    let used = 0;
-    while (used < buffer.length) {
+/** A file or blob: each part is a slice of it, hashed by streaming; nothing held in memory. */
+function blobParts(blob: Blob, partSize: number): PartSource {
+  let at = 0;
+  let first = true;
+  return {
+    async next(signal) {
       signal?.throwIfAborted();
-      if (!this.pending || this.pending.length === 0) {
-        if (this.ended) break;
-        const { done, value } = await this.reader.read();
-        if (done || !value) {
-          this.ended = done;
-          if (done) break;
+      if (!first && at >= blob.size) return undefined;
+      first = false;
+      const slice = blob.slice(at, Math.min(blob.size, at + partSize));
+      at += slice.size;
+      return { body: slice, length: slice.size, md5: await md5Of(slice), release() {} };
+    },
+    async cancel() {},
+  };
+}
+
+/** A stream cut into parts: copied into reused buffers, (parts in flight + 2) of them at most. */
+function streamParts(body: ReadableStream<Uint8Array>, partSize: number): PartSource {
+  const reader = body.getReader();
+  const free: Uint8Array[] = [];
+  let pending: Uint8Array | undefined;
+  let ended = false;
+  return {
+    async next(signal) {
+      const buffer = free.pop() ?? new Uint8Array(partSize);
+      let used = 0;
+      while (used < partSize) {
+        signal?.throwIfAborted();
+        if (!pending || pending.length === 0) {
+          if (ended) break;
+          const { done, value } = await reader.read();
+          if (done) ended = true;
+          pending = value;
           continue;
         }
-        this.pending = value;
+        const take = Math.min(pending.length, partSize - used);
+        buffer.set(pending.subarray(0, take), used);
+        pending = pending.subarray(take);
+        used += take;
       }
-      const pending = this.pending;
-      const take = Math.min(pending.length, buffer.length - used);
-      buffer.set(pending.subarray(0, take), used);
-      this.pending = pending.subarray(take);
-      used += take;
-    }
-    signal?.throwIfAborted();
-    return used;
-  }
-
-  async cancel(): Promise<void> {
-    await this.reader.cancel().catch(() => {});
-  }
+      signal?.throwIfAborted();
+      if (used === 0 && ended) {
+        free.push(buffer);
+        return undefined;
+      }
+      const bytes = buffer.subarray(0, used);
+      return { body: bytes, length: used, md5: await md5Of(bytes), release: () => free.push(buffer) };
+    },
+    async cancel() {
+      await reader.cancel().catch(() => {});
+    },
+  };
 }

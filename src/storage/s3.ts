@@ -73,7 +73,7 @@ export class S3Storage implements Storage {
 
   write(
     name: string,
-    body: ReadableStream<Uint8Array>,
+    body: ReadableStream<Uint8Array> | Blob,
     options: { size?: number; signal?: AbortSignal } = {},
   ): Promise<StoredObject> {
     checkStorageName(name);

@@ -32,7 +32,8 @@ export interface Storage {
    */
   write(
     name: string,
-    body: ReadableStream<Uint8Array>,
+    /** A stream, or a file (`Bun.file(path)`) / Blob, which S3 sends in slices without copying it. */
+    body: ReadableStream<Uint8Array> | Blob,
     options?: { size?: number; signal?: AbortSignal },
   ): Promise<StoredObject>;
   /** Removes the object; absent is not an error. */

@@ -21,7 +21,7 @@ export async function uploadArchive(
   const url = storage.where(name);
   const file = Bun.file(path);
   try {
-    await storage.write(name, file.stream(), { size: file.size, signal: options.signal });
+    await storage.write(name, file, { size: file.size, signal: options.signal });
   } catch (error) {
     if (options.signal.aborted) throw options.signal.reason;
     const reason = error instanceof AirbackupError ? error : undefined;

@@ -4,6 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { deflateSync } from "fflate";
 import { crc32 } from "../../src/archive/crc32.ts";
+import { OUT_CHUNK } from "../../src/archive/inflate.ts";
 import { verifyArchive } from "../../src/archive/verify.ts";
 import { openZip, type ZipEntry } from "../../src/archive/zip-reader.ts";
 import {
@@ -185,6 +186,43 @@ describe("refuses damaged and hostile input with a clear error", () => {
     expect(produced).toBeLessThanOrEqual(1000); // nothing past the declared size is handed out
     await zip.close();
     expect((await verifyArchive(dir.file("bomb.zip"))).problems.join("\n")).toMatch(/zip bomb/);
+  });
+
+  test("inflating (node:zlib) hands out bounded pieces, as they are taken; stopping early ends it", async () => {
+    using dir = tempDir();
+    const real = new Uint8Array(64 * 1024 * 1024);
+    real.fill(7, 1000, 2000);
+    const data = deflateSync(real);
+    writeFileSync(
+      dir.file("zeros.zip"),
+      rawZip({ name: "zeros.bin", data, method: 8, size: real.length, crc: crc32(real, 0) }),
+    );
+    const zip = await openZip(dir.file("zeros.zip"));
+    let largest = 0;
+    let total = 0;
+    for await (const chunk of zip.readEntry(zip.entries[0]!)) {
+      largest = Math.max(largest, chunk.length);
+      total += chunk.length;
+    }
+    expect(total).toBe(real.length);
+    expect(largest).toBeLessThanOrEqual(OUT_CHUNK);
+    let pieces = 0;
+    for await (const _ of zip.readEntry(zip.entries[0]!)) if (++pieces === 2) break;
+    expect(pieces).toBe(2);
+    // damaged deflate data after a good start: refused as damaged, not hung
+    const broken = data.slice();
+    broken.fill(0xff, 40, 80);
+    writeFileSync(
+      dir.file("broken.zip"),
+      rawZip({ name: "b.bin", data: broken, method: 8, size: real.length, crc: crc32(real, 0) }),
+    );
+    const bad = await openZip(dir.file("broken.zip"));
+    await expect(
+      (async () => {
+        for await (const _ of bad.readEntry(bad.entries[0]!));
+      })(),
+    ).rejects.toThrow(/b\.bin: (deflate data is damaged|CRC-32 mismatch|is \d+ bytes)/);
+    await Promise.all([zip.close(), bad.close()]);
   });
 
   test("an entry whose data reaches into the next entry (a longer local extra field, consistent CRC) is refused", async () => {

@@ -2,7 +2,6 @@ import { describe, expect, test } from "bun:test";
 import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pkg from "../../package.json" with { type: "json" };
 import { loadConfig, parseConfig, resolveAirtable } from "../../src/config/load.ts";
 import { AirbackupError } from "../../src/errors.ts";
 
@@ -74,17 +73,22 @@ describe("parseConfig", () => {
     expect(message).not.toContain(secret);
   });
 
+  test("retention: output.keep and prune are read", () => {
+    const config = parseConfig("output:\n  keep: { last: 7, daily: 14, weekly: 8 }\nprune: true", "x.yaml", {});
+    expect(config.output.keep).toEqual({ last: 7, daily: 14, weekly: 8 });
+    expect(config.prune).toBe(true);
+    expect(parseConfig("", "x.yaml", {}).prune).toBe(false);
+  });
+
   test.each([
-    ["output:\n  dir: ./b\n  keep: { last: 7 }", "output.keep"],
-    ["keep: { last: 7 }", "keep"],
-    ["prune: true", "prune"],
-    ["output:\n  prune: true", "output.prune"],
-  ])("unsupported %p is refused (not silently ignored)", (text, key) => {
-    expect(messageOf(text)).toBe(
-      `airbackup.yaml: ${key}: is not supported yet in airbackup ${pkg.version} (${
-        key.endsWith("keep") ? "retention" : "pruning"
-      }); remove it`,
-    );
+    ["output:\n  keep: {}", "airbackup.yaml: output.keep: expected a policy that keeps something"],
+    ["output:\n  keep: { last: 0, daily: 0 }", "airbackup.yaml: output.keep: expected a policy that keeps something"],
+    ["output:\n  keep: { dayly: 7 }", 'airbackup.yaml: unknown key "dayly" in output.keep; did you mean "daily"?'],
+    ["output:\n  keep: { last: -1 }", "airbackup.yaml: output.keep.last: expected a number >= 0"],
+    ["prune: true", "airbackup.yaml: prune: true needs a retention policy in output.keep"],
+    ["keep: { last: 7 }", 'airbackup.yaml: unknown key "keep"'],
+  ])("retention %p is refused: %s", (text, expected) => {
+    expect(messageOf(text)).toStartWith(expected);
   });
 
   test("an unset ${VAR} names the variable and the key", () => {
@@ -128,7 +132,8 @@ describe("EXAMPLE_CONFIG (airbackup init)", () => {
       output: { dir: "./backups", keepLocal: true },
     });
     expect(config.bases).toBeUndefined();
-    expect(EXAMPLE_CONFIG).not.toMatch(/^\s*#?\s*(keep|prune):/m);
+    expect(config.output.keep).toEqual({ last: 7, daily: 14, weekly: 8, monthly: 12 });
+    expect(config.prune).toBe(false);
   });
 });
 

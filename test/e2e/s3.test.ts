@@ -14,6 +14,7 @@ import { BINARY, ensureBinary, runCli } from "../support/cli.ts";
 import { type S3Server, startS3Server } from "../support/s3-server.ts";
 
 const TOKEN = "patTEST.secret";
+const EMPTY = "appEMPTYEMPTYEM01";
 let s3: S3Server;
 let sim: AirtableSim;
 const seed = generateBase({
@@ -25,7 +26,10 @@ const seed = generateBase({
 });
 
 beforeAll(async () => {
-  [s3, sim] = await Promise.all([startS3Server(), startAirtableSim({ bases: [seed] })]);
+  [s3, sim] = await Promise.all([
+    startS3Server(),
+    startAirtableSim({ bases: [seed, { id: EMPTY, name: "Empty", tables: [] }] }),
+  ]);
 });
 afterAll(async () => {
   await s3?.stop();
@@ -38,7 +42,7 @@ async function setup(extra = "", secret = s3.secretAccessKey) {
   const config = join(dir, "airbackup.yaml");
   await writeFile(
     config,
-    `output:\n  dir: ${out}\n${extra}s3:\n  endpoint: ${s3.endpoint}\n  region: ${s3.region}\n  bucket: ${s3.bucket}\n  prefix: nightly/\n  accessKeyId: \${KEY_ID}\n  secretAccessKey: \${SECRET}\n`,
+    `bases:\n  - id: ${seed.id}\noutput:\n  dir: ${out}\n${extra}s3:\n  endpoint: ${s3.endpoint}\n  region: ${s3.region}\n  bucket: ${s3.bucket}\n  prefix: nightly/\n  accessKeyId: \${KEY_ID}\n  secretAccessKey: \${SECRET}\n`,
   );
   const env = {
     AIRTABLE_TOKEN: TOKEN,
@@ -91,11 +95,13 @@ describe("backup uploads to S3", () => {
     const inspect = await runCli(["inspect", url, "--json"], { env: s3env });
     expect(inspect.code).toBe(0);
     expect(JSON.parse(inspect.stdout)).toMatchObject({ path: url, base: { id: seed.id }, records: 30 });
-    const restore = await runCli(["restore", url, "--base", "appEMPTYEMPTYEM01", "--dry-run"], {
+    const restore = await runCli(["restore", url, "--base", EMPTY, "--dry-run", "--json"], {
       env: { ...env, ...s3env },
     });
     expect(restore.stderr).not.toContain("unexpected");
-    expect(restore.stderr).not.toContain("no such");
+    expect(restore.code).toBe(0);
+    const plan = JSON.parse(restore.stdout);
+    expect(plan).toMatchObject({ dryRun: true, tables: [{ action: "create", records: { archived: 30 } }] });
   }, 120_000);
 
   test("keepLocal: false removes the local copy once the upload is confirmed; stdout names the s3:// URL", async () => {

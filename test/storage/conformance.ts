@@ -2,6 +2,9 @@
 // file calls storageConformance() with a factory giving a fresh, empty storage.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { AirbackupError } from "../../src/errors.ts";
 import type { Storage } from "../../src/storage/storage.ts";
 
@@ -93,6 +96,23 @@ export function storageConformance(title: string, make: () => Promise<Conformanc
       expect(sha(await collect(await s.read("large.zip")))).toBe(sha(bytes));
       if (subject.leftovers) expect(await subject.leftovers()).toBe(0);
       await s.delete("large.zip");
+    });
+
+    test("a file (Bun.file) or Blob body is stored whole, large or small", async () => {
+      await clean();
+      const bytes = pseudoRandom(subject.largeSize, 12);
+      const dir = await mkdtemp(join(tmpdir(), "airbackup-conformance-"));
+      try {
+        await writeFile(join(dir, "src.bin"), bytes);
+        const file = Bun.file(join(dir, "src.bin"));
+        expect((await s.write("from-file.zip", file, { size: file.size })).size).toBe(bytes.length);
+        expect(sha(await collect(await s.read("from-file.zip")))).toBe(sha(bytes));
+        await s.write("from-blob.zip", new Blob([bytes.subarray(0, 777)]));
+        expect(sha(await collect(await s.read("from-blob.zip")))).toBe(sha(bytes.subarray(0, 777)));
+        if (subject.leftovers) expect(await subject.leftovers()).toBe(0);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     });
 
     test("a body that fails midway leaves nothing behind, and the old object stays", async () => {

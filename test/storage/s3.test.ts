@@ -73,6 +73,20 @@ describe("S3 storage: what only S3 has", () => {
     expect(sha(await collect(await storage.read("multi.zip")))).toBe(sha(bytes));
   });
 
+  test("the stored object is checked: a multipart ETag is S3's md5-of-part-md5s; a wrong size or ETag fails and is removed", async () => {
+    const storage = storageFor(s3);
+    const bytes = pseudoRandom(2 * PART + 10, 23);
+    await storage.write("checked.zip", streamOf(bytes, 1 << 20));
+    const head = await storage.client.request("HEAD", "backups/checked.zip");
+    expect(head.headers.get("etag")).toMatch(/^"[0-9a-f]{32}-3"$/);
+    for (const damage of ["size", "etag"] as const) {
+      s3.faults.damageCompletion = damage;
+      const error = (await storage.write("damaged.zip", streamOf(bytes, 1 << 20)).catch((e: unknown) => e)) as Error;
+      expect(error.message).toContain(damage === "size" ? `is ${2 * PART} bytes, ${bytes.length} were sent` : "ETag");
+      expect(await storage.stat("damaged.zip")).toBeUndefined();
+    }
+  });
+
   test("a part that keeps failing fails the write, aborts the upload, stores nothing", async () => {
     const storage = storageFor(s3);
     s3.faults.failUploadParts = 1000;

@@ -14,6 +14,8 @@ export interface PostgresServer {
   readonly port: number;
   /** Runs SQL through psql (unaligned, tuples only, `|` separated); throws with psql's stderr on failure. */
   psql(sql: string): Promise<string>;
+  /** The psql command line that runs each of `commands` (SQL or backslash commands such as \copy). */
+  psqlCommand(commands: string[]): string[];
   stop(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -76,26 +78,12 @@ export async function startPostgres(): Promise<PostgresServer> {
     await stop();
     throw error;
   }
+  const psql = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", dir, "-p", String(port), "-U", "postgres", "-At"];
   return {
     url: `postgres://postgres:${PG_PASSWORD}@127.0.0.1:${port}/postgres`,
     port,
-    psql: (sql) =>
-      run([
-        "psql",
-        "-X",
-        "-q",
-        "-v",
-        "ON_ERROR_STOP=1",
-        "-h",
-        dir,
-        "-p",
-        String(port),
-        "-U",
-        "postgres",
-        "-At",
-        "-c",
-        sql,
-      ]),
+    psql: (sql) => run([...psql, "-c", sql]),
+    psqlCommand: (commands) => [...psql, ...commands.flatMap((c) => ["-c", c])],
     stop,
     [Symbol.asyncDispose]: stop,
   };

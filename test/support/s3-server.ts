@@ -6,9 +6,11 @@
 //   s3.env                                     // AWS_* variables pointing a child process at it
 //   s3.faults.failUploadParts = 1;             // the next UploadPart answers 500 (counts down)
 //   s3.faults.partDelayMs = 200;               // each UploadPart waits first (to interrupt one)
+//   s3.faults.damageCompletion = "size"        // the next completed object loses its last part ("etag": a wrong ETag)
 //   await s3.openUploads()                     // multipart uploads started, neither completed nor aborted
 //   await s3.objects()                         // [{key, size}] of what the bucket holds
 //   s3.log                                     // every request: method, path, query, status, bytes sent back
+//   s3.backendEndpoint                         // s3rver without the front (benchmarks)
 //   await s3.stop()                            // also on failure: call it in afterAll
 //
 // The front checks: header auth (Authorization, over exactly the headers listed in SignedHeaders,
@@ -16,11 +18,13 @@
 // presigned URLs (query auth, with expiry), Content-MD5 (BadDigest), unknown keys
 // (InvalidAccessKeyId), wrong signatures (SignatureDoesNotMatch), all as S3's XML 403/400s.
 // Virtual-hosted requests (`<bucket>.localhost:PORT`) are rewritten to path style for s3rver.
-// s3rver 3.7.1 lacks AbortMultipartUpload and ListMultipartUploads, and does not check part sizes
-// or ETags on completion: the front does these, over s3rver's own upload directories.
+// s3rver 3.7.1 lacks AbortMultipartUpload and ListMultipartUploads, and handles parts unlike S3 (no
+// part checks on completion, the whole object's MD5 as ETag, every byte copied through JS streams
+// twice): the front does UploadPart, Complete, Abort and ListMultipartUploads itself, over s3rver's
+// own upload directories and file layout; s3rver does the rest (objects, listing, Range GETs).
 
 import { createHash } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Sha256 } from "@aws-crypto/sha256-js";
@@ -38,10 +42,15 @@ export interface S3RequestLog {
   contentMd5: boolean;
   /** Response body bytes sent back to the client. */
   bytesOut: number;
+  /** When the request arrived (performance.now()) and how long until its answer was ready. */
+  at: number;
+  ms: number;
 }
 
 export interface S3Server {
   endpoint: string;
+  /** s3rver itself, without the front (no signature check, no faults): for benchmarks only. */
+  backendEndpoint: string;
   region: string;
   bucket: string;
   accessKeyId: string;
@@ -50,7 +59,7 @@ export interface S3Server {
   env: Record<string, string>;
   /** The directory s3rver stores in. */
   dir: string;
-  faults: { failUploadParts: number; partDelayMs: number };
+  faults: { failUploadParts: number; partDelayMs: number; damageCompletion?: "size" | "etag" };
   log: S3RequestLog[];
   openUploads(): Promise<{ key: string; uploadId: string }[]>;
   objects(): Promise<{ key: string; size: number }[]>;
@@ -76,7 +85,7 @@ export async function startS3Server(
   });
   const { port: backendPort } = (await backend.run()) as unknown as { port: number };
   const uploadsDir = join(dir, bucket, "._S3rver_uploads");
-  const faults = { failUploadParts: 0, partDelayMs: 0 };
+  const faults: S3Server["faults"] = { failUploadParts: 0, partDelayMs: 0 };
   const log: S3RequestLog[] = [];
   const signer = new SignatureV4({
     credentials: { accessKeyId, secretAccessKey },
@@ -91,6 +100,7 @@ export async function startS3Server(
     hostname: "127.0.0.1",
     port: 0,
     idleTimeout: 60,
+    maxRequestBodySize: 5 * 1024 ** 3, // S3's limit for one PUT
     async fetch(request) {
       const url = new URL(request.url);
       const host = request.headers.get("host") ?? url.host;
@@ -101,6 +111,8 @@ export async function startS3Server(
         status: 0,
         contentMd5: request.headers.has("content-md5"),
         bytesOut: 0,
+        at: performance.now(),
+        ms: 0,
       };
       entry.range = request.headers.get("range") ?? undefined;
       log.push(entry);
@@ -108,6 +120,7 @@ export async function startS3Server(
         s3Error(500, "InternalError", `front: ${(error as Error).message}`),
       );
       entry.status = answer.status;
+      entry.ms = performance.now() - entry.at;
       return counted(answer, entry);
     },
   });
@@ -127,8 +140,9 @@ export async function startS3Server(
     const hasBody = request.method === "PUT" || request.method === "POST";
     const md5 = request.headers.get("content-md5");
     const payloadHash = request.headers.get("x-amz-content-sha256");
+    const isPart = request.method === "PUT" && url.searchParams.has("uploadId");
     const mustBuffer = md5 || (payloadHash && payloadHash !== "UNSIGNED-PAYLOAD") || url.searchParams.has("uploadId");
-    if (hasBody && mustBuffer) {
+    if (hasBody && mustBuffer && !isPart) {
       body = new Uint8Array(await request.arrayBuffer());
       if (md5 && createHash("md5").update(body).digest("base64") !== md5)
         return s3Error(400, "BadDigest", "The Content-MD5 you specified did not match what we received.");
@@ -152,11 +166,15 @@ export async function startS3Server(
           faults.failUploadParts--;
           return s3Error(500, "InternalError", "We encountered an internal error. Please try again.");
         }
+        // The upload may have been aborted while this part waited.
+        if (!(await uploadExists(uploadId)))
+          return s3Error(404, "NoSuchUpload", "The specified upload does not exist.");
+        const partNumber = Number(url.searchParams.get("partNumber"));
+        if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > 10_000)
+          return s3Error(400, "InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive.");
+        return storePart(request, join(uploadsDir, uploadId, String(partNumber)));
       }
-      if (request.method === "POST") {
-        const bad = await checkCompletion(uploadId, new TextDecoder().decode(body));
-        if (bad) return bad;
-      }
+      if (request.method === "POST") return complete(uploadId, new TextDecoder().decode(body));
     }
 
     const forwardUrl = `http://127.0.0.1:${backendPort}${pathStyle}${stripAuth(url.searchParams)}`;
@@ -247,6 +265,34 @@ export async function startS3Server(
     return undefined;
   }
 
+  /** UploadPart: the body streamed to the part file while hashed, then Content-MD5 / sha256 checked. */
+  async function storePart(request: Request, file: string): Promise<Response> {
+    const md5 = createHash("md5");
+    const sha = createHash("sha256");
+    const wantSha = request.headers.get("x-amz-content-sha256");
+    const checkSha = wantSha !== null && wantSha !== "UNSIGNED-PAYLOAD";
+    const writer = Bun.file(file).writer();
+    for await (const chunk of request.body ?? []) {
+      md5.update(chunk);
+      if (checkSha) sha.update(chunk);
+      writer.write(chunk);
+    }
+    await writer.end();
+    const digest = md5.digest();
+    const wantMd5 = request.headers.get("content-md5");
+    let refused: Response | undefined;
+    if (wantMd5 && digest.toString("base64") !== wantMd5)
+      refused = s3Error(400, "BadDigest", "The Content-MD5 you specified did not match what we received.");
+    else if (checkSha && sha.digest("hex") !== wantSha)
+      refused = s3Error(400, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match.");
+    if (refused) {
+      await rm(file, { force: true });
+      return refused;
+    }
+    await writeFile(`${file}.md5`, digest.toString("hex"));
+    return new Response(null, { status: 200, headers: { etag: `"${digest.toString("hex")}"` } });
+  }
+
   async function uploadExists(uploadId: string): Promise<boolean> {
     if (!/^[0-9a-f]+$/.test(uploadId)) return false;
     return stat(join(uploadsDir, uploadId, "key")).then(
@@ -255,18 +301,45 @@ export async function startS3Server(
     );
   }
 
-  async function checkCompletion(uploadId: string, xml: string): Promise<Response | undefined> {
+  /**
+   * CompleteMultipartUpload, done here over s3rver's files the way S3 does it: parts checked (listed
+   * ETags, 5 MiB minimum but the last), joined without another pass through JS, and the object's ETag
+   * S3's `md5(part md5s)-N` (s3rver would give the whole object's MD5 and copy it through streams).
+   */
+  async function complete(uploadId: string, xml: string): Promise<Response> {
     const parts = [...xml.matchAll(/<Part>\s*<PartNumber>(\d+)<\/PartNumber>\s*<ETag>([^<]*)<\/ETag>\s*<\/Part>/g)];
     if (parts.length === 0) return s3Error(400, "MalformedXML", "The XML you provided was not well-formed.");
+    const upload = join(uploadsDir, uploadId);
+    const md5s: Buffer[] = [];
     for (const [i, part] of parts.entries()) {
-      const file = join(uploadsDir, uploadId, part[1]!);
+      const file = join(upload, part[1]!);
       const md5 = await readFile(`${file}.md5`, "utf8").catch(() => undefined);
       if (!md5 || md5 !== part[2]!.replace(/&quot;|&#34;|"/g, ""))
         return s3Error(400, "InvalidPart", "One or more of the specified parts could not be found.");
       if (i < parts.length - 1 && (await stat(file)).size < MIN_PART)
         return s3Error(400, "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed object size.");
+      md5s.push(Buffer.from(md5, "hex"));
     }
-    return undefined;
+    const key = await readFile(join(upload, "key"), "utf8");
+    const metadata = JSON.parse(await readFile(join(upload, "metadata"), "utf8")) as Record<string, string>;
+    const segments = key.split("/");
+    const last = segments.pop()!;
+    const objectDir = join(dir, bucket, ...segments);
+    const objectPath = join(objectDir, `${last}._S3rver_object`);
+    await mkdir(objectDir, { recursive: true });
+    const damage = faults.damageCompletion;
+    faults.damageCompletion = undefined;
+    const joined = parts.slice(0, damage === "size" ? -1 : undefined).map((p) => join(upload, p[1]!));
+    const cat = Bun.spawn(["cat", ...joined], { stdout: Bun.file(objectPath) });
+    if ((await cat.exited) !== 0) return s3Error(500, "InternalError", "could not join the parts");
+    if (damage === "etag") md5s.reverse();
+    const etag = `${createHash("md5").update(Buffer.concat(md5s)).digest("hex")}-${parts.length}`;
+    await writeFile(`${objectPath}.md5`, etag);
+    const contentType = metadata["content-type"] ?? "binary/octet-stream";
+    await writeFile(join(objectDir, `${last}._S3rver_metadata.json`), JSON.stringify({ "content-type": contentType }));
+    await rm(upload, { recursive: true, force: true });
+    const result = `<?xml version="1.0" encoding="UTF-8"?><CompleteMultipartUploadResult><Bucket>${bucket}</Bucket><Key>${xmlEscape(key)}</Key><ETag>"${etag}"</ETag></CompleteMultipartUploadResult>`;
+    return new Response(result, { headers: { "content-type": "application/xml" } });
   }
 
   async function openUploads(): Promise<{ key: string; uploadId: string }[]> {
@@ -307,6 +380,7 @@ export async function startS3Server(
   const endpoint = `http://127.0.0.1:${front.port}`;
   return {
     endpoint,
+    backendEndpoint: `http://127.0.0.1:${backendPort}`,
     region,
     bucket,
     accessKeyId,

@@ -1,8 +1,10 @@
-// One restore at a time per journal: `<journal>.lock` next to the journal, created exclusively ("wx")
-// and holding `{ pid, host, startedAt }`. A second run refuses with one line (exit 1). A lock left by a
-// process of this host that no longer runs (a crash, kill -9) is taken over with a notice.
+// One run at a time per thing: a lock file created exclusively ("wx") holding `{ pid, host, startedAt }`.
+// Used by backup (`.airbackup-<baseId>.lock` in the output directory: one backup per base and directory)
+// and restore (`<journal>.lock`: one restore per journal). A second run refuses with one line (exit 1).
+// A lock left by a process of this host that no longer runs (a crash, kill -9) is taken over with a notice.
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
+import { join } from "node:path";
 import { AirbackupError } from "../errors.ts";
 
 export interface LockOwner {
@@ -11,7 +13,7 @@ export interface LockOwner {
   startedAt: string;
 }
 
-export interface RestoreLock {
+export interface Lock {
   readonly path: string;
   /** Removes the lock file (only if it is still ours). */
   release(): void;
@@ -25,15 +27,39 @@ export interface LockDeps {
   isAlive: (pid: number) => boolean;
 }
 
-export function lockPath(journalPath: string): string {
+/** What the lock guards, for messages: "restore" / "another restore into this base is running". */
+export interface LockPurpose {
+  /** Names the lock in notices: "the restore lock", "the backup lock of appX". */
+  name: string;
+  /** Starts the refusal: "another restore into this base is running". */
+  busy: string;
+}
+
+/** The restore lock of a journal. */
+export function restoreLockPath(journalPath: string): string {
   return `${journalPath}.lock`;
+}
+
+/** The backup lock of a base in an output directory. */
+export function backupLockPath(outDir: string, baseId: string): string {
+  return join(outDir, `.airbackup-${baseId}.lock`);
+}
+
+export const RESTORE_LOCK: LockPurpose = {
+  name: "the restore lock",
+  busy: "another restore into this base is running",
+};
+
+export function backupLock(baseId: string): LockPurpose {
+  return { name: `the backup lock of ${baseId}`, busy: `another backup of ${baseId} into this directory is running` };
 }
 
 export function acquireLock(
   path: string,
+  purpose: LockPurpose,
   notice: (message: string) => void,
   deps: Partial<LockDeps> = {},
-): RestoreLock {
+): Lock {
   const me: LockOwner = {
     pid: deps.pid ?? process.pid,
     host: deps.host ?? hostname(),
@@ -47,18 +73,21 @@ export function acquireLock(
       fd = openSync(path, "wx", 0o600);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") {
-        throw new AirbackupError("IO", `cannot create the restore lock ${path}: ${(error as Error).message}`, {
+        throw new AirbackupError("IO", `cannot create ${purpose.name} ${path}: ${(error as Error).message}`, {
           cause: error,
         });
       }
       const owner = readOwner(path);
       if (owner === "gone") continue; // released between our open and our read
       const stale = owner && owner.host === me.host && !isAlive(owner.pid);
-      if (!stale || attempt > 0) throw held(path, owner);
+      if (!stale || attempt > 0) throw held(path, owner, purpose);
       notice(
-        `taking over the restore lock ${path}: process ${owner.pid} on ${owner.host} (started ${owner.startedAt}) no longer runs`,
+        `taking over ${purpose.name} ${path}: process ${owner.pid} on ${owner.host} (started ${owner.startedAt}) no longer runs`,
       );
-      rmSync(path, { force: true });
+      // Only the file judged stale goes: a run that took it over meanwhile has rewritten it.
+      const now = readOwner(path);
+      if (now !== "gone" && now !== null && JSON.stringify(now) === JSON.stringify(owner))
+        rmSync(path, { force: true });
       continue;
     }
     try {
@@ -78,6 +107,14 @@ export function acquireLock(
       },
     };
   }
+}
+
+/** Whether a lock file exists and its owner may still run (another host, a live pid, or unreadable). */
+export function isLockHeld(path: string, deps: Partial<LockDeps> = {}): boolean {
+  const owner = readOwner(path);
+  if (owner === "gone") return false;
+  if (owner === null) return true;
+  return owner.host !== (deps.host ?? hostname()) || (deps.isAlive ?? processIsAlive)(owner.pid);
 }
 
 // --- internal ---
@@ -102,11 +139,11 @@ function readOwner(path: string): LockOwner | null | "gone" {
   return null;
 }
 
-function held(path: string, owner: LockOwner | null): AirbackupError {
+function held(path: string, owner: LockOwner | null, purpose: LockPurpose): AirbackupError {
   const who = owner
     ? `process ${owner.pid} on ${owner.host} (started ${owner.startedAt})`
-    : "another process (its lock file is unreadable; remove it if no restore runs)";
-  return new AirbackupError("IO", `another restore into this base is running: ${who} holds ${path}`);
+    : "another process (its lock file is unreadable; remove it if nothing runs)";
+  return new AirbackupError("IO", `${purpose.busy}: ${who} holds ${path}`);
 }
 
 function processIsAlive(pid: number): boolean {
