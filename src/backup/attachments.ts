@@ -26,8 +26,11 @@ export interface AttachmentFetcherOptions {
   onBytes?: (bytes: number) => void;
   /** Where unchanged files are copied from instead of downloaded; none with `--full`. */
   previous?: PreviousArchive;
-  /** Attachments waiting to start before room() holds the listing back (default 16 x concurrency, at least 64). */
-  queueBound?: number;
+  /**
+   * How much may wait for a fetch slot before room() holds the listing back: files (default 1,000) and
+   * their declared bytes (default 1 GB, about what a slow line fetches well within a signed URL's life).
+   */
+  queueBound?: { files: number; bytes: number };
   /**
    * Longest single wait in room() (default 20 s): Airtable expires a listing left idle, and reading a table
    * again from the start costs more than a page of queued files.
@@ -66,19 +69,25 @@ const STREAM_RETRIES = 3;
 export function createAttachmentFetcher(options: AttachmentFetcherOptions): AttachmentFetcher {
   const hashes = new Map<string, string>();
   const seen = new Set<string>();
-  const queue: (() => Promise<void>)[] = [];
+  const queue: { size: number; run: () => Promise<void> }[] = [];
   const running = new Set<Promise<void>>();
   const waiting: (() => void)[] = [];
-  const bound = options.queueBound ?? Math.max(64, options.concurrency * 16);
+  const bound = options.queueBound ?? { files: 1000, bytes: 1e9 };
+  let queuedBytes = 0;
+  const hasRoom = () => (queue.length <= bound.files && queuedBytes <= bound.bytes) || fatal !== undefined;
   const stats: AttachmentStats = { files: 0, bytes: 0, failed: 0, reused: { files: 0, bytes: 0 } };
   let fatal: unknown;
   let tmpCounter = 0;
   const tmpPath = () => join(options.tmpDir, `att-${++tmpCounter}`);
+  // Copies from the earlier archive are local disk work: two at a time keep the disk busy with fewer buffers in memory.
+  const copySlots = slots(2);
 
   function pump(): void {
     while (running.size < options.concurrency && queue.length > 0 && fatal === undefined) {
       const job = queue.shift()!;
-      const p: Promise<void> = job()
+      queuedBytes -= job.size;
+      const p: Promise<void> = job
+        .run()
         .catch((error) => {
           fatal ??= error;
         })
@@ -88,7 +97,7 @@ export function createAttachmentFetcher(options: AttachmentFetcherOptions): Atta
         });
       running.add(p);
     }
-    if (queue.length <= bound || fatal !== undefined) for (const wake of waiting.splice(0)) wake();
+    if (hasRoom()) for (const wake of waiting.splice(0)) wake();
   }
 
   async function fetchAttachment(
@@ -120,6 +129,7 @@ export function createAttachmentFetcher(options: AttachmentFetcherOptions): Atta
     const expected = attachment.size === undefined ? undefined : previous?.lookup(attachment.id, attachment.size);
     if (!previous || !expected) return undefined;
     const path = tmpPath();
+    await copySlots.take();
     try {
       const saved = await saveChunks(previous.read(expected), path);
       if (saved.sha256 !== expected) throw new Error(`its bytes hash to ${saved.sha256}, the index says ${expected}`);
@@ -133,6 +143,8 @@ export function createAttachmentFetcher(options: AttachmentFetcherOptions): Atta
         `attachment ${where}: the copy in ${previous.label} is damaged (${(error as Error).message}); downloading it`,
       );
       return undefined;
+    } finally {
+      copySlots.give();
     }
   }
 
@@ -205,13 +217,15 @@ export function createAttachmentFetcher(options: AttachmentFetcherOptions): Atta
       for (const attachment of value) {
         if (seen.has(attachment.id)) continue;
         seen.add(attachment.id);
-        queue.push(() => fetchAttachment(table, record.id, field, attachment));
+        const size = attachment.size ?? 0;
+        queuedBytes += size;
+        queue.push({ size, run: () => fetchAttachment(table, record.id, field, attachment) });
       }
       pump();
       return value;
     },
     async room() {
-      if (queue.length <= bound || fatal !== undefined) return;
+      if (hasRoom()) return;
       let wake = () => {};
       const woken = new Promise<void>((resolve) => {
         wake = resolve;
@@ -236,6 +250,23 @@ export function createAttachmentFetcher(options: AttachmentFetcherOptions): Atta
 }
 
 // --- internal ---
+
+/** A counting semaphore. */
+function slots(count: number) {
+  let free = count;
+  const waiting: (() => void)[] = [];
+  return {
+    take: async () => {
+      if (free > 0) free--;
+      else await new Promise<void>((resolve) => waiting.push(resolve));
+    },
+    give: () => {
+      const next = waiting.shift();
+      if (next) next();
+      else free++;
+    },
+  };
+}
 
 /** A full disk or a broken file system is not a missing attachment: the base fails. */
 function isLocalIoError(error: unknown): boolean {

@@ -3,8 +3,8 @@
 // Ctrl-C rolls it all back. The password never reaches a message: errors are rebuilt without it.
 import type { ReservedSQL, SQL } from "bun";
 import { AirbackupError } from "../errors.ts";
-import type { CellValue } from "./cells.ts";
 import { postgresType } from "./mapping.ts";
+import { type CopyLoader, createCopyLoader } from "./postgres-copy.ts";
 import { quote } from "./sqlite.ts";
 import type { ExportTarget } from "./target.ts";
 
@@ -46,15 +46,9 @@ export function postgresTarget(url: string, schemaOption?: string): ExportTarget
     // Bun.sql's error is not kept as the cause: nothing of the URL may reach --verbose output.
     throw new AirbackupError("DATABASE", `${label}: ${doing}: ${message}`);
   };
-  let loading: Promise<void> = Promise.resolve();
-  let loadError: { error: unknown; table: string } | undefined;
-  /** Waits for the COPY in flight; its failure is thrown here. */
-  const settle = async () => {
-    await loading;
-    if (loadError) fail(loadError.error, `cannot load ${loadError.table}`);
-  };
+  let loader: CopyLoader | undefined;
   const exec = async (text: string, params: unknown[] = [], doing = "a statement failed") => {
-    await settle();
+    await loader?.flush(); // every row copied in before anything else runs
     try {
       return await conn!.unsafe(text, params);
     } catch (error) {
@@ -66,7 +60,6 @@ export function postgresTarget(url: string, schemaOption?: string): ExportTarget
     label,
     maxIdentifierBytes: 63,
     joinTables: true,
-    batchRows: 500, // with one batch in flight while the next is read: two of them in memory at once
     async begin(plan, tables, { replace, baseName }) {
       schema ||= schemaSlug(baseName);
       try {
@@ -117,31 +110,10 @@ export function postgresTarget(url: string, schemaOption?: string): ExportTarget
         );
         await exec(`CREATE TABLE ${name(spec.name)} (${columns.join(", ")})`);
       }
+      loader = createCopyLoader(conn!, name, new Set(plan.tables.map((t) => t.spec)), fail);
     },
     async insert(spec, rows) {
-      const json = spec.columns.map((c) => c.kind === "json");
-      await settle();
-      // Not awaited: the server stores this batch while the next one is read (two cores at work). The rows
-      // are encoded and sent in pieces of about 1 MB, so a batch of big records never sits whole in memory.
-      loading = (async () => {
-        const query = conn!.unsafe(`COPY ${name(spec.name)} FROM STDIN`);
-        const writer = query.writable().getWriter();
-        let text = "";
-        for (const row of rows) {
-          text += copyField(row[0] ?? null, json[0]!);
-          for (let i = 1; i < row.length; i++) text += `\t${copyField(row[i] ?? null, json[i]!)}`;
-          text += "\n";
-          if (text.length >= 1 << 20) {
-            await writer.write(text);
-            text = "";
-          }
-        }
-        if (text) await writer.write(text);
-        await writer.close();
-        await query;
-      })().catch((error) => {
-        loadError = { error, table: spec.name };
-      });
+      await loader!.add(spec, rows);
     },
     async writeFile(sha256, bytes) {
       await exec(`INSERT INTO ${name("_files")} VALUES ($1, $2)`, [
@@ -166,10 +138,11 @@ export function postgresTarget(url: string, schemaOption?: string): ExportTarget
           );
       }
       await exec("COMMIT", [], "cannot commit");
+      await loader?.discard(); // nothing left to discard but the spool directory
       await close();
     },
     async abort() {
-      await loading;
+      await loader?.discard();
       if (conn) await conn.unsafe("ROLLBACK").catch(() => {});
       await close();
     },
@@ -191,24 +164,4 @@ function safeUrl(url: string): URL | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** One field of COPY's text format: \N for NULL, backslash escapes; PostgreSQL text cannot hold NUL. */
-function copyField(value: CellValue, json: boolean): string {
-  if (value === null || value === undefined) return "\\N";
-  let text: string;
-  if (json) text = JSON.stringify(value).replaceAll("\\u0000", "");
-  else if (typeof value === "boolean") return value ? "t" : "f";
-  else if (typeof value === "number") return String(value);
-  else if (value instanceof Uint8Array) return `\\\\x${Buffer.from(value).toString("hex")}`;
-  else text = typeof value === "string" ? value.replaceAll("\u0000", "") : JSON.stringify(value);
-  return SPECIAL.test(text) ? text.replace(SPECIALS, escapeChar) : text;
-}
-
-const SPECIAL = /[\\\t\n\r]/;
-const SPECIALS = /[\\\t\n\r]/g;
-const ESCAPES: Record<string, string> = { "\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r" };
-
-function escapeChar(c: string): string {
-  return ESCAPES[c]!;
 }

@@ -113,8 +113,8 @@ describe("bounded work in flight", () => {
       id: "appBOUNDEDBOUND01",
       name: "Bounded",
       tables: 1,
-      recordsPerTable: 1000, // 10 pages, one file per record
-      attachments: { count: 1000, bytes: 1_000_000 },
+      recordsPerTable: 2000, // 20 pages, one small file per record
+      attachments: { count: 2000, bytes: 1_000_000 },
     });
     await using sim = await startAirtableSim({ bases: [seed] });
     let release = () => {};
@@ -124,17 +124,17 @@ describe("bounded work in flight", () => {
     });
     const out = await mkdtemp(join(tmpdir(), "airbackup-bounded-"));
     const run = runCli(["backup", "-o", out], { env: envFor(sim) });
-    while ((sim.counters.requests.listRecords ?? 0) < 2) await Bun.sleep(50);
+    while ((sim.counters.requests.listRecords ?? 0) < 11) await Bun.sleep(50);
     await Bun.sleep(2500); // at 5 requests/s every other page would be listed by now
-    // 8 downloads in flight, a queue bound of 128: page 2 fills it, and the listing waits.
-    expect(sim.counters.requests.listRecords).toBe(2);
+    // 8 downloads in flight, a queue bound of 1,000 files: page 11 passes it, and the listing waits.
+    expect(sim.counters.requests.listRecords).toBe(11);
     release();
     const r = await run;
     expect(r.code).toBe(0);
-    expect(sim.counters.requests.listRecords).toBe(10);
+    expect(sim.counters.requests.listRecords).toBe(20);
     const archive = await readArchive(r.stdout.trim());
-    expect(archive.index).toHaveLength(1000);
-    expect(archive.manifest.tables[0].records).toBe(1000);
+    expect(archive.index).toHaveLength(2000);
+    expect(archive.manifest.tables[0].records).toBe(2000);
   }, 60_000);
 });
 

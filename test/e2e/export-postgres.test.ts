@@ -3,6 +3,7 @@
 // with enforced foreign keys, attachments and file bytes. Also: re-run refused unless --replace, a table no
 // export made never dropped, Ctrl-C leaves the database as it was, and the password never appears in output.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../support/cli.ts";
 import {
@@ -43,6 +44,7 @@ describe.skipIf(skip)("airbackup export -o postgres://... (read back with psql)"
     expect(Number(files)).toBe(new Set(archive.attachments.map((a) => a.sha256)).size);
     expect(await pg.psql(`SELECT "id (2)" FROM sample_crm."Tasks" WHERE "Task ID" = 1`)).toBe("T-1\n");
     expect(await pg.psql(`SELECT count(*) FROM sample_crm."${AWKWARD.emptyTable}"`)).toBe("0\n");
+    expect(readdirSync("/tmp").filter((f) => f.startsWith("airbackup-copy-"))).toEqual([]); // spools removed
     // foreign keys are enforced
     await expect(
       pg.psql(`INSERT INTO sample_crm."Companies__Contacts" VALUES ('recNOPE', 'recNOPE', 0)`),
@@ -102,6 +104,7 @@ describe.skipIf(skip)("airbackup export -o postgres://... (read back with psql)"
     expect(await pg.psql('SELECT base_name, (SELECT count(*) FROM kept."Contacts") FROM kept._meta')).toBe(
       "Sample CRM|8\n",
     );
+    expect(readdirSync("/tmp").filter((f) => f.startsWith("airbackup-copy-"))).toEqual([]); // spools removed
   }, 90_000);
 
   test("the password never appears in output, errors or --verbose traces; PGPASSWORD works too", async () => {

@@ -137,6 +137,25 @@ describe("airbackup prune", () => {
     expect(await filesIn(out)).toEqual([damaged, intact].sort());
   });
 
+  test("--base prunes only that base", async () => {
+    const { out, config } = await setup("{ last: 1 }");
+    const a = [
+      await archiveAt(out, A, "CRM", "2026-11-01T03:00:00Z"),
+      await archiveAt(out, A, "CRM", "2026-11-02T03:00:00Z"),
+    ];
+    const b = [
+      await archiveAt(out, B, "Ops", "2026-11-01T03:00:00Z"),
+      await archiveAt(out, B, "Ops", "2026-11-02T03:00:00Z"),
+    ];
+    const r = await runCli(["prune", "-c", config, "--base", B]);
+    expect(r.code).toBe(0);
+    expect(rows(r.stdout)).toEqual([
+      ["keep", "local", b[1]!, "last 1/1, newest intact archive"],
+      ["removed", "local", b[0]!],
+    ]);
+    expect(await filesIn(out)).toEqual([...a, b[1]!].sort());
+  });
+
   test("a base with no intact archive loses nothing (exit 1)", async () => {
     const { out, config } = await setup("{ last: 1 }");
     const names = [

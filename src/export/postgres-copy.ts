@@ -1,0 +1,137 @@
+// Loading rows into PostgreSQL with COPY ... FROM STDIN (text format) on the export's one connection. One COPY
+// stays open for the records table being read, so its rows stream to the server (which parses them while the
+// next batch is read); rows for other tables at the same time (join tables, _attachments) go to spool files
+// and are copied in when that COPY ends. One COPY per table, memory flat.
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { FileSink, ReservedSQL } from "bun";
+import type { CellValue } from "./cells.ts";
+import type { TableSpec } from "./mapping.ts";
+
+export interface CopyLoader {
+  add(spec: TableSpec, rows: CellValue[][]): Promise<void>;
+  /** Ends the open COPY and copies every spool in; throws the first failure through `fail`. */
+  flush(): Promise<void>;
+  /** Stores nothing more: aborts the open COPY, removes the spools. */
+  discard(): Promise<void>;
+}
+
+export function createCopyLoader(
+  conn: ReservedSQL,
+  qualified: (table: string) => string,
+  streamed: ReadonlySet<TableSpec>,
+  fail: (error: unknown, doing: string) => never,
+): CopyLoader {
+  let open: { spec: TableSpec; writer: WritableStreamDefaultWriter; query: Promise<unknown> } | undefined;
+  const spools = new Map<TableSpec, { path: string; sink: FileSink }>();
+  let dir: string | undefined;
+
+  const start = (spec: TableSpec) => {
+    const query = conn.unsafe(`COPY ${qualified(spec.name)} FROM STDIN`);
+    const writer = query.writable().getWriter();
+    return { spec, writer, query: Promise.resolve(query) };
+  };
+
+  const flush = async () => {
+    const current = open;
+    open = undefined;
+    if (current)
+      try {
+        await current.writer.close();
+        await current.query;
+      } catch (error) {
+        fail(error, `cannot load ${current.spec.name}`);
+      }
+    for (const [spec, { path, sink }] of spools) {
+      spools.delete(spec);
+      try {
+        await sink.end();
+        const query = conn.unsafe(`COPY ${qualified(spec.name)} FROM STDIN`);
+        await Bun.file(path).stream().pipeTo(query.writable());
+        await query;
+      } catch (error) {
+        fail(error, `cannot load ${spec.name}`);
+      } finally {
+        rmSync(path, { force: true });
+      }
+    }
+  };
+
+  return {
+    async add(spec, rows) {
+      if (open?.spec !== spec && streamed.has(spec)) {
+        await flush();
+        open = start(spec);
+      }
+      const target = open?.spec === spec ? open : undefined;
+      let spool = target ? undefined : spools.get(spec);
+      if (!target && !spool) {
+        dir ??= mkdtempSync(join(tmpdir(), "airbackup-copy-"));
+        const path = join(dir, `${spools.size}.copy`);
+        spool = { path, sink: Bun.file(path).writer({ highWaterMark: 1 << 20 }) };
+        spools.set(spec, spool);
+      }
+      for (const piece of encode(spec, rows)) {
+        if (spool) spool.sink.write(piece);
+        else
+          try {
+            await target!.writer.write(piece);
+          } catch (error) {
+            fail(error, `cannot load ${spec.name}`);
+          }
+      }
+    },
+    flush,
+    async discard() {
+      const current = open;
+      open = undefined;
+      if (current) {
+        await current.writer.abort().catch(() => {});
+        await current.query.catch(() => {});
+      }
+      for (const { sink } of spools.values()) await Promise.resolve(sink.end()).catch(() => {});
+      spools.clear();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+// --- internal ---
+
+/** The rows in COPY's text format, in pieces of about 1 MB. */
+function* encode(spec: TableSpec, rows: CellValue[][]): Iterable<string> {
+  const json = spec.columns.map((c) => c.kind === "json");
+  let text = "";
+  for (const row of rows) {
+    text += copyField(row[0] ?? null, json[0]!);
+    for (let i = 1; i < row.length; i++) text += `\t${copyField(row[i] ?? null, json[i]!)}`;
+    text += "\n";
+    if (text.length >= 1 << 20) {
+      yield text;
+      text = "";
+    }
+  }
+  if (text) yield text;
+}
+
+/** One field of COPY's text format: \N for NULL, backslash escapes; PostgreSQL text cannot hold NUL. */
+function copyField(value: CellValue, json: boolean): string {
+  if (value === null || value === undefined) return "\\N";
+  let text: string;
+  if (json) text = JSON.stringify(value).replaceAll("\\u0000", "");
+  else if (typeof value === "boolean") return value ? "t" : "f";
+  else if (typeof value === "number") return String(value);
+  else if (value instanceof Uint8Array) return `\\\\x${Buffer.from(value).toString("hex")}`;
+  else text = typeof value === "string" ? value.replaceAll("\u0000", "") : JSON.stringify(value);
+  return SPECIAL.test(text) ? text.replace(SPECIALS, escapeChar) : text;
+}
+
+const SPECIAL = /[\\\t\n\r]/;
+const SPECIALS = /[\\\t\n\r]/g;
+const ESCAPES: Record<string, string> = { "\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r" };
+
+function escapeChar(c: string): string {
+  return ESCAPES[c]!;
+}
