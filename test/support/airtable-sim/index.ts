@@ -72,6 +72,9 @@ async function handle(core: SimCore, host: Host, req: Request): Promise<Response
     if (fault?.kind === "drop") return droppedConnection();
     return download(core, url.pathname);
   }
+  // Limits count a request when it arrives, as Airtable's would, not when the latency timer fires: a late
+  // timer on a busy machine must not bunch requests that were sent apart.
+  const arrived = performance.now();
   await delay(core, req.method); // every API response, errors included, is late by latencyMs (writes: writeLatencyMs)
   try {
     if (!match) throw notFound();
@@ -80,7 +83,7 @@ async function handle(core: SimCore, host: Host, req: Request): Promise<Response
     // Missing and invalid tokens get the same 401 body (no distinct type is attested).
     if (!grant) throw authRequired();
     const baseId = match.params.baseId;
-    if (!core.limiter.admit(grant.userId, baseId, performance.now())) {
+    if (!core.limiter.admit(grant.userId, baseId, arrived)) {
       core.counters.rateLimited++;
       throw rateLimited();
     }

@@ -37,8 +37,8 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       const userOk = allowed(user, options.perUserRps, options.penaltyMs, now);
       const baseOk = base ? allowed(base, options.perBaseRps, options.penaltyMs, now) : true;
       if (!userOk || !baseOk) return false;
-      user.accepted.push(now);
-      base?.accepted.push(now);
+      insertSorted(user.accepted, now);
+      if (base) insertSorted(base.accepted, now);
       return true;
     },
   };
@@ -63,9 +63,16 @@ function bucket(map: Map<string, Bucket>, key: string): Bucket {
 
 /** Adds `now` to a window of times and returns how many fall in (now - 1 s, now]. */
 function record(times: number[], now: number): number {
-  times.push(now);
+  insertSorted(times, now);
   prune(times, now);
-  return times.length;
+  return times.filter((t) => t <= now).length;
+}
+
+/** Requests are admitted after their latency, so arrival times may come slightly out of order. */
+function insertSorted(times: number[], t: number): void {
+  let i = times.length;
+  while (i > 0 && times[i - 1]! > t) i--;
+  times.splice(i, 0, t);
 }
 
 function prune(times: number[], now: number): void {
