@@ -3,7 +3,9 @@
 // 150 ms) and real limits (5 requests/s per base, 30 s penalty); backed up, then restored with the
 // compiled binary. Figures: requests against the minimum (one create per 10 records, plus the schema
 // calls made), and wall time against that minimum's ceiling at 5 requests/s.
-// Run: bun bench/restore.ts [--quick] [--write-latency MS] [--read-latency MS]
+// Files go by presigned URL inside the creates, staged in a local S3 server (s3rver behind a SigV4 check);
+// --no-s3: through the upload endpoint instead (one request per file), as without `s3:` configured.
+// Run: bun bench/restore.ts [--quick] [--no-s3] [--write-latency MS] [--read-latency MS]
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,6 +17,7 @@ const TARGET = "appBENCHTARGET001";
 const SCHEMA_ROUTES = ["getSchema", "createTable", "createField", "updateField", "createBase"];
 // --quick: a small base without latency or limits, to check completeness fast (its timing means nothing).
 const quick = process.argv.includes("--quick");
+const useS3 = !process.argv.includes("--no-s3");
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(name);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
@@ -34,10 +37,25 @@ await using sim = await startAirtableSim({
     ? { perBaseRps: 1000, perUserRps: 1000 }
     : { latencyMs: arg("--read-latency", 150), writeLatencyMs: arg("--write-latency", 600) }),
 });
+// The S3 server runs in a child process: its work would otherwise stall this process's event loop, where
+// the simulator stamps each request's arrival for its rate limit (a stall bunches arrivals: false 429s).
+const s3 = useS3 ? await startS3Child() : undefined;
 const dir = await mkdtemp(join(tmpdir(), "airbackup-bench-restore-"));
 try {
-  const env = { AIRTABLE_TOKEN: "patTEST.secret", AIRTABLE_API_URL: sim.url, AIRTABLE_CONTENT_URL: sim.contentUrl };
-  const backup = await runCli(["backup", "-o", dir, "--base", seed.id], { env });
+  const env = {
+    AIRTABLE_TOKEN: "patTEST.secret",
+    AIRTABLE_API_URL: sim.url,
+    AIRTABLE_CONTENT_URL: sim.contentUrl,
+    ...(s3 ? { KEY_ID: s3.accessKeyId, SECRET: s3.secretAccessKey } : {}),
+  };
+  const config = join(dir, "airbackup.yaml");
+  await Bun.write(
+    config,
+    s3
+      ? `s3:\n  endpoint: ${s3.endpoint}\n  region: ${s3.region}\n  bucket: ${s3.bucket}\n  prefix: bench/\n  pathStyle: true\n  accessKeyId: \${KEY_ID}\n  secretAccessKey: \${SECRET}\n`
+      : "comments: false\n",
+  );
+  const backup = await runCli(["backup", "-o", dir, "--base", seed.id, "--no-upload"], { env });
   if (backup.code !== 0) throw new Error(`backup failed (${backup.code}): ${backup.stderr}`);
   const archive = backup.stdout.trim();
   await Bun.sleep(1500); // let the backup's requests leave the simulator's 1-second window
@@ -45,7 +63,7 @@ try {
   const totalBefore = sim.counters.total;
   const limitedBefore = sim.counters.rateLimited;
   const started = performance.now();
-  const restore = await runCli(["restore", archive, "--base", TARGET, "--json"], { env });
+  const restore = await runCli(["restore", archive, "-c", config, "--base", TARGET, "--json"], { env });
   const seconds = (performance.now() - started) / 1000;
   if (restore.code !== 0 && restore.code !== 3) throw new Error(`restore failed (${restore.code}): ${restore.stderr}`);
   const byRoute = Object.fromEntries(
@@ -69,8 +87,40 @@ try {
     `wall ${seconds.toFixed(1)} s / ceiling ${ceiling.toFixed(1)} s (minimum at 5/s) = ${(seconds / ceiling).toFixed(2)}`,
   );
   console.log(completeness(sim.base(seed.id).tables, sim.base(TARGET).tables));
+  if (restore.stdout.trim()) console.log(`report: ${JSON.stringify(JSON.parse(restore.stdout).requests)}`);
 } finally {
+  await s3?.stop();
   await rm(dir, { recursive: true, force: true });
+}
+
+/** startS3Server() in a child process; its settings come back on its first stdout line. */
+async function startS3Child() {
+  const script = `import { startS3Server } from ${JSON.stringify(`${import.meta.dir}/../test/support/s3-server.ts`)};
+const s3 = await startS3Server();
+console.log(JSON.stringify({ endpoint: s3.endpoint, region: s3.region, bucket: s3.bucket, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }));
+process.on("SIGTERM", async () => { await s3.stop(); process.exit(0); });`;
+  const child = Bun.spawn([process.execPath, "-e", script], { stdout: "pipe", stderr: "inherit" });
+  const reader = child.stdout.getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error("the S3 server did not start");
+    text += new TextDecoder().decode(value);
+  }
+  const settings = JSON.parse(text.split("\n")[0]!) as {
+    endpoint: string;
+    region: string;
+    bucket: string;
+    accessKeyId: string;
+    secretAccessKey: string;
+  };
+  return {
+    ...settings,
+    stop: async () => {
+      child.kill("SIGTERM");
+      await child.exited;
+    },
+  };
 }
 
 /** Links and files of the source that came back in the target, compared by primary value ("Name"). */

@@ -22,6 +22,8 @@ export interface ListRecordsOptions {
   recordMetadata?: "commentCount"[];
   returnFieldsByFieldId?: boolean;
   view?: string;
+  /** Only records for which this formula is true, e.g. `OR(RECORD_ID()='rec…',RECORD_ID()='rec…')`. */
+  filterByFormula?: string;
   signal?: AbortSignal;
 }
 
@@ -182,6 +184,7 @@ function listQuery(options: ListRecordsOptions, offset: string | undefined): URL
   for (const meta of options.recordMetadata ?? []) query.append("recordMetadata[]", meta);
   if (options.returnFieldsByFieldId) query.set("returnFieldsByFieldId", "true");
   if (options.view) query.set("view", options.view);
+  if (options.filterByFormula) query.set("filterByFormula", options.filterByFormula);
   if (offset) query.set("offset", offset); // resent with every original parameter, as Airtable's clients do
   return query;
 }
@@ -192,6 +195,7 @@ function listBody(options: ListRecordsOptions, offset: string | undefined): Reco
     ...(options.fields ? { fields: options.fields } : {}),
     ...(options.recordMetadata ? { recordMetadata: options.recordMetadata } : {}),
     ...(options.returnFieldsByFieldId ? { returnFieldsByFieldId: true } : {}),
+    ...(options.filterByFormula ? { filterByFormula: options.filterByFormula } : {}),
     ...(options.view ? { view: options.view } : {}),
     ...(offset ? { offset } : {}),
   };

@@ -37,6 +37,8 @@ export interface FinishOptions {
   onVerify?: () => void;
   /** Attachment files copied from an earlier archive rather than downloaded (counted among `files`). */
   reused?: { files: number; bytes: number };
+  /** Table ids in the base's order: the manifest lists tables so, whatever order they were written in. */
+  tableOrder?: readonly string[];
 }
 
 /** A page of JSONL lines: each item is a value to serialize, or a string already holding one line of JSON. */
@@ -184,7 +186,7 @@ export async function createArchive(finalPath: string, options: ArchiveOptions):
           startedAt: options.startedAt.toISOString(),
           finishedAt: o.finishedAt.toISOString(),
           base: options.base,
-          tables,
+          tables: o.tableOrder ? inOrder(tables, o.tableOrder) : tables,
           attachments: { ...attachments, ...(o.reused ? { reused: o.reused } : {}) },
           ...(comments.length > 0 ? { comments } : {}),
           warnings: [...o.warnings],
@@ -266,4 +268,16 @@ async function* countLines(stream: ReadableStream<Uint8Array>, counter: { lines:
     for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) counter.lines++;
     yield chunk;
   }
+}
+
+/** Tables sorted by their id's place in `order`; ids not in it keep their written order, after the others. */
+function inOrder(tables: Manifest["tables"], order: readonly string[]): Manifest["tables"] {
+  const rank = (id: string) => {
+    const at = order.indexOf(id);
+    return at < 0 ? order.length : at;
+  };
+  return tables
+    .map((t, i) => ({ t, i }))
+    .sort((a, b) => rank(a.t.id) - rank(b.t.id) || a.i - b.i)
+    .map(({ t }) => t);
 }

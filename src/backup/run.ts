@@ -153,6 +153,7 @@ async function backupBase(
       finishedAt: now(),
       apiCalls: client.calls,
       ...(options.attachments ? { reused: report.attachments.reused } : {}),
+      tableOrder: plan.tables.map((t) => t.key),
       onVerify: () => run.emit({ type: "verifying", baseId: plan.id, path: archive!.partialPath }),
     });
     await options.afterBase?.(report, run.signal);

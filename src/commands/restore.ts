@@ -4,12 +4,14 @@ import { defineCommand } from "citty";
 import pkg from "../../package.json" with { type: "json" };
 import { idExample, isAirtableId } from "../airtable/ids.ts";
 import { loadConfig, resolveAirtable } from "../config/load.ts";
+import { resolveS3 } from "../config/s3-settings.ts";
 import { AirbackupError, EXIT } from "../errors.ts";
 import { configureLog } from "../log.ts";
 import { formatReport, hasSkips } from "../restore/report.ts";
 import { runRestore } from "../restore/run.ts";
 import { shutdownSignal } from "../shutdown.ts";
 import { isS3Url, localCopyOf } from "../storage/locate.ts";
+import { S3Storage } from "../storage/s3.ts";
 import { commonArgs, repeated } from "./args.ts";
 
 export default defineCommand({
@@ -30,7 +32,8 @@ export default defineCommand({
     attachments: {
       type: "string",
       default: "auto",
-      description: "auto|upload|s3|skip (default auto: upload files up to 5 MB, report larger ones)",
+      description:
+        "auto|upload|s3|skip (auto: s3 when s3: is configured, files of any size by presigned URL; else upload, files up to 5 MB)",
     },
     "dry-run": { type: "boolean", description: "Print the plan and write nothing" },
     append: { type: "boolean", description: "Also add records to target tables that already hold records" },
@@ -46,13 +49,9 @@ export default defineCommand({
   },
   async run({ args, rawArgs }) {
     const log = configureLog({ quiet: args.quiet, verbose: args.verbose, json: args.json });
-    const mode = args.attachments;
-    if (mode === "s3")
-      throw new AirbackupError("USAGE", "S3 staging is not available yet", {
-        hint: "use --attachments auto (files over 5 MB are reported) or skip",
-      });
-    if (mode !== "auto" && mode !== "upload" && mode !== "skip")
-      throw new AirbackupError("USAGE", `--attachments ${mode}: expected auto, upload, s3 or skip`);
+    const asked = args.attachments;
+    if (asked !== "auto" && asked !== "upload" && asked !== "s3" && asked !== "skip")
+      throw new AirbackupError("USAGE", `--attachments ${asked}: expected auto, upload, s3 or skip`);
     if (Boolean(args.base) === Boolean(args.workspace))
       throw new AirbackupError("USAGE", "give exactly one of --base APP or --workspace WSP");
     if (args.base && !isAirtableId("base", args.base))
@@ -66,6 +65,14 @@ export default defineCommand({
       throw new AirbackupError("USAGE", `${args.archive}: no such archive`);
     const { config, warnings } = await loadConfig(args.config);
     for (const warning of warnings) log.warn(warning);
+    // Files go through S3 staging whenever `s3:` is configured (auto), else through the upload endpoint.
+    const s3 = resolveS3(config);
+    const mode = asked === "auto" ? (s3 ? "s3" : "upload") : asked;
+    if (mode === "s3" && !s3)
+      throw new AirbackupError("USAGE", "--attachments s3 needs `s3:` in the config (the bucket files are staged in)", {
+        hint: "add an s3: section (see `airbackup init`), or use --attachments upload (files up to 5 MB)",
+      });
+    const staging = s3 && new S3Storage({ ...s3, prefix: `${s3.prefix}restore-staging/` });
     // s3://: fetched to a local file first (kept for a resume, reused when complete).
     const archive = await localCopyOf(args.archive, config, shutdownSignal);
 
@@ -75,6 +82,7 @@ export default defineCommand({
       target: args.base ? { baseId: args.base } : { workspaceId: args.workspace! },
       tables: repeated(rawArgs, "--table", "-t"),
       attachments: mode,
+      ...(mode === "s3" && staging ? { staging } : {}),
       dryRun: args["dry-run"] === true,
       append: args.append === true,
       typecast: args.typecast === true,

@@ -105,9 +105,8 @@ export function postgresTarget(url: string, schemaOption?: string): ExportTarget
           { hint: "choose another --schema; airbackup never drops a table it did not create" },
         );
       for (const spec of tables) {
-        const columns = spec.columns.map(
-          (c) => `${quote(c.name)} ${postgresType(c.kind)}${c.name === spec.primaryKey ? " PRIMARY KEY" : ""}`,
-        );
+        // primary keys come after the load, with the other indexes: one sorted build beats row-by-row upkeep
+        const columns = spec.columns.map((c) => `${quote(c.name)} ${postgresType(c.kind)}`);
         await exec(`CREATE TABLE ${name(spec.name)} (${columns.join(", ")})`);
       }
       loader = createCopyLoader(conn!, name, new Set(plan.tables.map((t) => t.spec)), fail);
@@ -129,6 +128,8 @@ export function postgresTarget(url: string, schemaOption?: string): ExportTarget
       return (result as { count?: number }).count ?? 0;
     },
     async commit(tables) {
+      for (const spec of tables)
+        if (spec.primaryKey) await exec(`ALTER TABLE ${name(spec.name)} ADD PRIMARY KEY (${quote(spec.primaryKey)})`);
       for (const spec of tables) {
         for (const index of spec.indexes)
           await exec(`CREATE INDEX ${quote(index.name)} ON ${name(spec.name)} (${quote(index.column)})`);

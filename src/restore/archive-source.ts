@@ -27,6 +27,8 @@ export interface ArchiveSource {
   /** The file's real (uncompressed) size from the zip's central directory; undefined when it is not there. */
   fileSize(sha256: string): number | undefined;
   fileBytes(sha256: string): Promise<Uint8Array>;
+  /** The file's bytes as they inflate (the archive was verified before a restore reads it). */
+  fileStream(sha256: string): ReadableStream<Uint8Array>;
   close(): Promise<void>;
 }
 
@@ -64,6 +66,19 @@ export async function openArchiveSource(source: string | OpenedSource): Promise<
         if (actual !== sha256)
           throw new AirbackupError("ARCHIVE_CORRUPT", `${path}: ${name} does not match its sha256`);
         return bytes;
+      },
+      fileStream: (sha256) => {
+        const chunks = zip.readEntry(entryOf(zip, attachmentPath(sha256)))[Symbol.asyncIterator]();
+        return new ReadableStream<Uint8Array>({
+          async pull(controller) {
+            const next = await chunks.next();
+            if (next.done) controller.close();
+            else controller.enqueue(next.value);
+          },
+          async cancel() {
+            await chunks.return?.();
+          },
+        });
       },
       close: () => zip.close(),
     };

@@ -1,6 +1,6 @@
-// Third pass: attachment files from the archive into their cells through the upload endpoint (≤ 5 MB,
-// filename and content type kept), in cell order. Larger files need S3 staging, which does not exist
-// yet: they are reported as skipped, judged by the zip entry's real size (not the index's), and so is a
+// Third pass, without S3 (with S3, staging.ts sends files inside the creates): attachment files from the
+// archive into their cells through the upload endpoint (≤ 5 MB, filename and content type kept), in cell
+// order, several cells at once. Larger files need S3 staging: they are reported as skipped, judged by the zip entry's real size (not the index's), and so is a
 // file the upload endpoint answers 413 for (recorded, so a resume does not send it again). An upload is
 // not idempotent, so a journal `att-pending` entry records the cell's length before each upload; after
 // a lost answer (or on resume) the record is read back and the upload counts as done when the cell grew.
@@ -15,7 +15,8 @@ import { createPipeline, inFlightFor } from "./pipeline.ts";
 
 export const MAX_UPLOAD_BYTES = 5 * 1024 * 1024;
 
-export type AttachmentMode = "auto" | "upload" | "skip";
+/** `auto` is resolved by the command: `s3` when S3 is configured, else `upload`. */
+export type AttachmentMode = "auto" | "upload" | "s3" | "skip";
 
 /** Where an archived attachment field goes: archived table id + field name -> target table and field id. */
 export type AttachmentTargets = Map<string, { tableName: string; tableId: string; fieldId: string }>;
@@ -80,7 +81,9 @@ export async function restoreAttachments(
     // be read into memory. (A file missing from the zip is reported as corrupt by fileBytes below.)
     const size = ctx.source.fileSize(att.sha256) ?? 0;
     if (size > MAX_UPLOAD_BYTES) {
-      skip(`${(size / 1e6).toFixed(1)} MB is over the 5 MB upload limit; S3 staging is not available yet`);
+      skip(
+        `${(size / 1e6).toFixed(1)} MB is over the 5 MB upload limit; configure s3: to restore it through S3 staging`,
+      );
       return;
     }
     throwIfInterrupted(ctx.signal);
@@ -122,7 +125,7 @@ export async function restoreAttachments(
       if (isRefusal(error)) skip(`upload refused: ${error.detail}`);
       else if (isTooLarge(error))
         // Recorded as skipped, so that a resume does not send it again (and get the same answer) forever.
-        skip(`upload refused as too large (${error.detail}); S3 staging is not available yet`);
+        skip(`upload refused as too large (${error.detail}); configure s3: to restore it through S3 staging`);
       else throw error;
     }
   }

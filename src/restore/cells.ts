@@ -10,13 +10,15 @@ export interface WritableField {
   asText?: boolean;
   /** A link written in the first pass: the ARCHIVED table it links to (values go through the id map). */
   linkedTableId?: string;
+  /** An attachment field whose files are staged in S3 and sent as presigned URLs. */
+  staged?: boolean;
 }
 
 /** The create body's `fields` (by target field id) for an archived record; empty values and links left out. */
 export function writeFields(archived: Record<string, unknown>, fields: WritableField[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const field of fields) {
-    if (field.linkedTableId) continue; // mapped to new record ids by the caller
+    if (field.linkedTableId || field.staged) continue; // links and staged files: the caller writes them
     const value = archived[field.name];
     if (isEmpty(value)) continue;
     const written = field.asText ? asText(value) : writeValue(field.type, value);
@@ -28,12 +30,15 @@ export function writeFields(archived: Record<string, unknown>, fields: WritableF
 /**
  * A hash of the writable content of a record, over every first-pass field of its table (absent values
  * count), normalised so that what was sent and what Airtable hands back hash alike. Collaborator cells
- * are left out: a cell written as {email} reads back with an id we could not know beforehand.
+ * are left out (a cell written as {email} reads back with an id we could not know beforehand), and so
+ * are attachment cells (written as URLs, read back as Airtable's files, or not at all if a fetch failed).
  */
 export function contentHash(fields: Record<string, unknown>, table: WritableField[]): string {
   const parts: unknown[] = [];
   for (const field of table) {
     if (field.type === "singleCollaborator" || field.type === "multipleCollaborators") continue;
+    // Airtable fetches URL files on its own and drops one it cannot fetch: what reads back may differ.
+    if (field.type === "multipleAttachments") continue;
     const value = fields[field.key];
     parts.push(isEmpty(value) ? null : normalise(field.type, value));
   }

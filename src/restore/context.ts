@@ -3,6 +3,7 @@ import type { AirtableClient } from "../airtable/client.ts";
 import type { ArchiveSource } from "./archive-source.ts";
 import type { WritableField } from "./cells.ts";
 import type { Journal } from "./journal.ts";
+import type { Staging } from "./staging.ts";
 
 export type RestoreEvent =
   | { type: "step"; message: string }
@@ -16,6 +17,8 @@ export interface RestoreContext {
   journal: Journal;
   source: ArchiveSource;
   typecast: boolean;
+  /** Files staged in S3: their cells go inside the creates as presigned URLs (staging.ts). */
+  staging?: Staging;
   signal?: AbortSignal;
   onEvent: (event: RestoreEvent) => void;
 }

@@ -51,13 +51,13 @@ export async function restoreRecords(ctx: RestoreContext, table: TableRun, total
     if (id) {
       const rest = state.partial.get(table.oldId)?.get(record.id)?.rest ?? [];
       if (rest.length > 0) {
-        const fields = itemFields(ctx, table, record);
+        const fields = await itemFields(ctx, table, record);
         await w.pipeline.add(() => addFields(w, { old: record.id, fields }, id, [{ keys: rest }]));
       }
       continue;
     }
     if (failed.has(record.id)) continue;
-    batch.push({ old: record.id, fields: itemFields(ctx, table, record) });
+    batch.push({ old: record.id, fields: await itemFields(ctx, table, record) });
     if (batch.length === MAX_RECORDS_PER_REQUEST) await flush();
   }
   await flush();
@@ -136,9 +136,20 @@ async function createIsolated(w: TableWriter, items: Item[]): Promise<void> {
   await isolateFields(w, items[0]!, refused);
 }
 
-/** The create body's fields for an archived record: values, and links to records already created. */
-function itemFields(ctx: RestoreContext, table: TableRun, record: ArchivedRecord): Record<string, unknown> {
+/** The create body's fields for an archived record: values, links to records already created, staged files. */
+async function itemFields(
+  ctx: RestoreContext,
+  table: TableRun,
+  record: ArchivedRecord,
+): Promise<Record<string, unknown>> {
   const fields = writeFields(record.fields, table.fields);
+  for (const field of table.fields) {
+    const files = field.staged ? ctx.staging?.cells.get(`${table.oldId}/${record.id}/${field.key}`) : undefined;
+    if (files?.length)
+      fields[field.key] = await Promise.all(
+        files.map(async (f) => ({ url: await ctx.staging!.url(f.sha256), filename: f.filename })),
+      );
+  }
   const dropped: { record: string; field: string; missing: string[] }[] = [];
   for (const link of table.fields) {
     if (!link.linkedTableId) continue;

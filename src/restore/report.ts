@@ -14,6 +14,7 @@ export interface TableReport {
   failedRecords: { record: string; reason: string }[];
   skippedValues: { record: string; field: string; reason: string }[];
   droppedLinks: { record: string; field: string; missing: string[] }[];
+  /** `uploaded`: files restored (through the upload endpoint or, with S3, fetched by Airtable and read back). */
   attachments: { uploaded: number; skipped: { record: string; field: string; reason: string }[] };
   /** Comments restored onto this table's records. */
   comments: number;
@@ -109,7 +110,7 @@ export function formatReport(report: RestoreReport): string[] {
     );
     if (!report.dryRun && t.comments > 0) lines.push(`    comments: ${t.comments} restored`);
     if (!report.dryRun && t.attachments.uploaded + t.attachments.skipped.length > 0)
-      lines.push(`    attachments: ${t.attachments.uploaded} uploaded, ${t.attachments.skipped.length} skipped`);
+      lines.push(`    attachments: ${t.attachments.uploaded} restored, ${t.attachments.skipped.length} skipped`);
     for (const f of t.failedRecords) lines.push(`    ${t.name}/${f.record}: record not restored: ${f.reason}`);
     for (const s of t.skippedValues) lines.push(`    ${t.name}/${s.record}/${s.field}: ${s.reason}`);
     for (const d of t.droppedLinks)

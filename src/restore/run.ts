@@ -1,12 +1,14 @@
 // `restore` as a use case: plan against the target, then schema, records, links and attachments, each
 // step journaled so that running it again resumes. Returns the report; never prints.
 import { createAirtableClient } from "../airtable/client.ts";
+import { createRateLimiter } from "../airtable/rate-limiter.ts";
 import { getBaseSchema, listRecordPages } from "../airtable/read.ts";
 import { createBase } from "../airtable/write.ts";
 import { verifyArchive } from "../archive/verify.ts";
 import type { AirtableSettings } from "../config/load.ts";
 import { AirbackupError } from "../errors.ts";
 import { acquireLock, type Lock, RESTORE_LOCK, restoreLockPath } from "../storage/lock.ts";
+import type { S3Storage } from "../storage/s3.ts";
 import { type ArchiveSource, openArchiveSource } from "./archive-source.ts";
 import { type AttachmentMode, type AttachmentTargets, restoreAttachments } from "./attachments.ts";
 import type { WritableField } from "./cells.ts";
@@ -16,10 +18,11 @@ import { type Journal, journalPath, openJournal } from "./journal.ts";
 import { type LinkPlan, planLinks } from "./link-order.ts";
 import { restoreLinks } from "./links.ts";
 import { BASE_RATE } from "./pipeline.ts";
-import { isFirstPassField, planRestore, type RestorePlan } from "./plan.ts";
+import { type FieldPlan, isFirstPassField, planRestore, type RestorePlan } from "./plan.ts";
 import { restoreRecords } from "./records.ts";
 import { buildTableReports, type RestoreReport } from "./report.ts";
 import { applySchema, newTableBody, recordTable, type TargetIds } from "./schema-apply.ts";
+import { confirmStaged, stageFiles } from "./staging.ts";
 
 export interface RestoreOptions {
   archive: string;
@@ -27,6 +30,8 @@ export interface RestoreOptions {
   target: { baseId: string } | { workspaceId: string };
   tables?: string[];
   attachments: AttachmentMode;
+  /** With `attachments: "s3"`: where files are staged (a bucket prefix ending in `restore-staging/`). */
+  staging?: S3Storage;
   dryRun?: boolean;
   append?: boolean;
   typecast?: boolean;
@@ -38,11 +43,17 @@ export interface RestoreOptions {
   onEvent?: (event: RestoreEvent) => void;
 }
 
+/** Extra spacing between a base's sends while writes are pipelined (a fraction of 200 ms). */
+const PIPELINED_MARGIN = 0.1;
+
 export async function runRestore(options: RestoreOptions): Promise<RestoreReport> {
   const started = performance.now();
   const onEvent = options.onEvent ?? (() => {});
   const client = createAirtableClient({
     ...options.airtable,
+    // Several writes in flight, each answered after ~0.6 s: the server's arrival clock jitters more than
+    // for one request at a time, so sends are spaced with a wider margin (220 ms, not 205 ms, per base): a 429 costs 30 s.
+    limiter: createRateLimiter({ margin: PIPELINED_MARGIN }),
     userAgent: options.userAgent,
     signal: options.signal,
     onRetry: (i) =>
@@ -172,11 +183,15 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreReport
       );
       const ids = await applySchema(ctx, plan, new Set(journal.state.tables.keys()));
       const links = planLinks(plan, ids);
-      const runs = tableRuns(links, ids);
+      const targets = attachmentTargets(plan, ids);
+      const staged = options.attachments === "s3" && options.staging !== undefined;
+      if (staged) ctx.staging = await stageFiles(ctx, options.staging!, targets);
+      const runs = tableRuns(links, ids, staged);
       for (const run of runs) await restoreRecords(ctx, run, counts.get(run.oldId) ?? 0);
       for (const run of runs) await restoreLinks(ctx, run, links.second.get(run.oldId) ?? []);
       if (options.comments !== false) await restoreComments(ctx, runs);
-      await restoreAttachments(ctx, attachmentTargets(plan, ids), options.attachments);
+      if (ctx.staging) await confirmStaged(ctx, options.staging!, ctx.staging, targets);
+      else await restoreAttachments(ctx, targets, options.attachments);
       journal.append({ t: "done", at: new Date().toISOString() });
       return report(baseId, journal, ids.tables, existingBase === null);
     } finally {
@@ -215,7 +230,7 @@ async function refuseTablesWithRecords(ctx: RestoreContext, plan: RestorePlan, a
 }
 
 /** The tables in fill order, each with the fields its creates write: values, and links to tables filled before. */
-function tableRuns(links: LinkPlan, ids: TargetIds): TableRun[] {
+function tableRuns(links: LinkPlan, ids: TargetIds, staged: boolean): TableRun[] {
   return links.order.map((t) => ({
     oldId: t.source.id,
     name: t.source.name,
@@ -228,17 +243,26 @@ function tableRuns(links: LinkPlan, ids: TargetIds): TableRun[] {
         return [{ name: f.source.name, key, type, ...(f.primaryAsText ? { asText: true } : {}) }];
       }),
       ...(links.first.get(t.source.id) ?? []),
+      ...(staged ? t.fields.filter(isAttachmentField).map((f) => stagedField(f, ids)) : []),
     ],
   }));
+}
+
+function isAttachmentField(f: FieldPlan): boolean {
+  if (f.source.type !== "multipleAttachments" || !["with-table", "create", "existing"].includes(f.action)) return false;
+  return !f.target || f.target.type === "multipleAttachments";
+}
+
+function stagedField(f: FieldPlan, ids: TargetIds): WritableField {
+  return { name: f.source.name, key: ids.fields.get(f.source.id) ?? "", type: "multipleAttachments", staged: true };
 }
 
 function attachmentTargets(plan: RestorePlan, ids: TargetIds): AttachmentTargets {
   const targets: AttachmentTargets = new Map();
   for (const t of plan.tables) {
     for (const f of t.fields) {
-      if (f.source.type !== "multipleAttachments" || !["with-table", "create", "existing"].includes(f.action)) continue;
       const fieldId = ids.fields.get(f.source.id);
-      if (!fieldId || (f.target && f.target.type !== "multipleAttachments")) continue;
+      if (!isAttachmentField(f) || !fieldId) continue;
       const target = { tableName: t.source.name, tableId: ids.tables.get(t.source.id)!, fieldId };
       targets.set(`${t.source.id}/${f.source.name}`, target);
       targets.set(`${t.source.id}/${f.source.id}`, target);

@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import { AirbackupError } from "../errors.ts";
 import { type S3Client, xmlEscape, xmlValue } from "./s3-client.ts";
+import { blobParts, fileParts, md5Of, type Part, type PartSource, streamParts } from "./s3-parts.ts";
 
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 const MAX_PARTS = 10_000;
@@ -17,17 +18,6 @@ export interface UploadOptions {
   partSize?: number;
   partsInFlight?: number;
 }
-
-interface Part {
-  body: Uint8Array | Blob;
-  length: number;
-  md5: Buffer;
-  /** Gives the part's buffer back once sent. */
-  release(): void;
-}
-
-/** Parts in order; undefined once the body is exhausted. */
-type PartSource = { next(signal: AbortSignal | undefined): Promise<Part | undefined>; cancel(): Promise<void> };
 
 /** Uploads `body` to `key`; returns the stored size. Nothing is left behind when it throws. */
 export async function uploadObject(
@@ -41,25 +31,43 @@ export async function uploadObject(
   const mib = 1024 * 1024;
   const bySize = size ? Math.ceil(size / (MAX_PARTS - 1) / mib) * mib : 0;
   const partSize = Math.max(options.partSize ?? DEFAULT_PART_SIZE, bySize);
-  const source = body instanceof Blob ? blobParts(body, partSize) : streamParts(body, partSize);
+  const path = body instanceof Blob ? (body as { name?: unknown }).name : undefined;
+  const source =
+    typeof path === "string" && path
+      ? await fileParts(path, (body as Blob).size, partSize)
+      : body instanceof Blob
+        ? blobParts(body, partSize)
+        : streamParts(body, partSize);
   try {
-    const first = await source.next(options.signal);
-    const second = first && first.length === partSize ? await source.next(options.signal) : undefined;
-    if (!second) {
-      const part = first ?? { body: new Uint8Array(0), length: 0, md5: await md5Of(new Uint8Array(0)), release() {} };
-      checkSize(where, part.length, options.size);
-      await putSingle(client, key, part, options.signal);
-      return part.length;
-    }
-    return await multipart(client, key, where, [first!, second], source, options);
+    return await upload(client, key, where, source, partSize, options);
   } catch (error) {
-    await source.cancel();
     if (options.signal?.aborted) throw options.signal.reason;
     throw error;
+  } finally {
+    await source.close();
   }
 }
 
 // --- internal ---
+
+async function upload(
+  client: S3Client,
+  key: string,
+  where: string,
+  source: PartSource,
+  partSize: number,
+  options: UploadOptions,
+): Promise<number> {
+  const first = await source.next(options.signal);
+  const second = first && first.length === partSize ? await source.next(options.signal) : undefined;
+  if (!second) {
+    const part = first ?? { body: new Uint8Array(0), length: 0, md5: await md5Of(new Uint8Array(0)), release() {} };
+    checkSize(where, part.length, options.size);
+    await putSingle(client, key, part, options.signal);
+    return part.length;
+  }
+  return await multipart(client, key, where, [first!, second], source, options);
+}
 
 async function putSingle(client: S3Client, key: string, part: Part, signal?: AbortSignal): Promise<void> {
   const response = await client.request("PUT", key, {
@@ -205,66 +213,4 @@ function comparableEtag(response: Response): boolean {
 
 function unquote(etag: string): string {
   return etag.replace(/^W\//, "").replaceAll('"', "");
-}
-
-async function md5Of(data: Uint8Array | Blob): Promise<Buffer> {
-  const hash = createHash("md5");
-  if (data instanceof Uint8Array) return hash.update(data).digest();
-  for await (const chunk of data.stream()) hash.update(chunk);
-  return hash.digest();
-}
-
-/** A file or blob: each part is a slice of it, hashed by streaming; nothing held in memory. */
-function blobParts(blob: Blob, partSize: number): PartSource {
-  let at = 0;
-  let first = true;
-  return {
-    async next(signal) {
-      signal?.throwIfAborted();
-      if (!first && at >= blob.size) return undefined;
-      first = false;
-      const slice = blob.slice(at, Math.min(blob.size, at + partSize));
-      at += slice.size;
-      return { body: slice, length: slice.size, md5: await md5Of(slice), release() {} };
-    },
-    async cancel() {},
-  };
-}
-
-/** A stream cut into parts: copied into reused buffers, (parts in flight + 2) of them at most. */
-function streamParts(body: ReadableStream<Uint8Array>, partSize: number): PartSource {
-  const reader = body.getReader();
-  const free: Uint8Array[] = [];
-  let pending: Uint8Array | undefined;
-  let ended = false;
-  return {
-    async next(signal) {
-      const buffer = free.pop() ?? new Uint8Array(partSize);
-      let used = 0;
-      while (used < partSize) {
-        signal?.throwIfAborted();
-        if (!pending || pending.length === 0) {
-          if (ended) break;
-          const { done, value } = await reader.read();
-          if (done) ended = true;
-          pending = value;
-          continue;
-        }
-        const take = Math.min(pending.length, partSize - used);
-        buffer.set(pending.subarray(0, take), used);
-        pending = pending.subarray(take);
-        used += take;
-      }
-      signal?.throwIfAborted();
-      if (used === 0 && ended) {
-        free.push(buffer);
-        return undefined;
-      }
-      const bytes = buffer.subarray(0, used);
-      return { body: bytes, length: used, md5: await md5Of(bytes), release: () => free.push(buffer) };
-    },
-    async cancel() {
-      await reader.cancel().catch(() => {});
-    },
-  };
 }

@@ -143,6 +143,15 @@ describe("createArchive", () => {
     expect((await verifyArchive(path)).ok).toBe(true);
     expect((await inspectArchive(path)).attachments).toEqual({ count: 0, files: 0, bytes: 0 });
   });
+
+  test("the manifest lists tables in the base's order, whatever order they finished in", async () => {
+    using dir = tempDir();
+    const archive = await createArchive(dir.file("a.zip"), { tool, base, startedAt });
+    await archive.writeTable({ id: "tblB", name: "B" }, pages(1, 100));
+    await archive.writeTable({ id: "tblA", name: "A" }, pages(2, 100));
+    const path = await archive.finish({ warnings: [], finishedAt: startedAt, tableOrder: ["tblA", "tblB"] });
+    expect((await inspectArchive(path)).tables.map((t) => t.name)).toEqual(["A", "B"]);
+  });
 });
 
 describe("nothing half-written survives", () => {

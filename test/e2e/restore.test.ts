@@ -172,7 +172,7 @@ describe("airbackup restore", () => {
     }
   });
 
-  test("a table of the target that holds records is refused without --append; s3 staging is a usage error", async () => {
+  test("a table of the target that holds records is refused without --append; s3 staging without s3: is a usage error", async () => {
     const copy = join(dir, "copy.zip");
     await Bun.write(copy, Bun.file(archive)); // another archive path: no journal, so not a resume
     const writes = sim.counters.writes;
@@ -182,7 +182,7 @@ describe("airbackup restore", () => {
     expect(sim.counters.writes).toBe(writes);
     const s3 = await runCli(["restore", copy, "--base", EMPTY[1]!, "--attachments", "s3"], { env });
     expect(s3.code).toBe(2);
-    expect(s3.stderr).toContain("S3 staging is not available yet");
+    expect(s3.stderr).toContain("--attachments s3 needs `s3:` in the config");
     expect(sim.base(EMPTY[1]!).tables.find((t) => t.name === "Tasks")!.records).toHaveLength(8);
   }, 60_000);
 

@@ -6,6 +6,7 @@
 //   s3.env                                     // AWS_* variables pointing a child process at it
 //   s3.faults.failUploadParts = 1;             // the next UploadPart answers 500 (counts down)
 //   s3.faults.partDelayMs = 200;               // each UploadPart waits first (to interrupt one)
+//   s3.faults.presignedAgeMs = 7 * 3600_000;   // presigned URLs are judged 7 h later (expired)
 //   s3.faults.damageCompletion = "size"        // the next completed object loses its last part ("etag": a wrong ETag)
 //   await s3.openUploads()                     // multipart uploads started, neither completed nor aborted
 //   await s3.objects()                         // [{key, size}] of what the bucket holds
@@ -59,7 +60,8 @@ export interface S3Server {
   env: Record<string, string>;
   /** The directory s3rver stores in. */
   dir: string;
-  faults: { failUploadParts: number; partDelayMs: number; damageCompletion?: "size" | "etag" };
+  /** presignedAgeMs: presigned URLs are judged as if used this much later (an expired URL, at will). */
+  faults: { failUploadParts: number; partDelayMs: number; presignedAgeMs: number; damageCompletion?: "size" | "etag" };
   log: S3RequestLog[];
   openUploads(): Promise<{ key: string; uploadId: string }[]>;
   objects(): Promise<{ key: string; size: number }[]>;
@@ -85,7 +87,7 @@ export async function startS3Server(
   });
   const { port: backendPort } = (await backend.run()) as unknown as { port: number };
   const uploadsDir = join(dir, bucket, "._S3rver_uploads");
-  const faults: S3Server["faults"] = { failUploadParts: 0, partDelayMs: 0 };
+  const faults: S3Server["faults"] = { failUploadParts: 0, partDelayMs: 0, presignedAgeMs: 0 };
   const log: S3RequestLog[] = [];
   const signer = new SignatureV4({
     credentials: { accessKeyId, secretAccessKey },
@@ -210,7 +212,8 @@ export async function startS3Server(
     const now = Date.now();
     if (presigned) {
       const expires = Number(q.get("X-Amz-Expires"));
-      if (now > signingDate.getTime() + expires * 1000) return s3Error(403, "AccessDenied", "Request has expired");
+      if (now + faults.presignedAgeMs > signingDate.getTime() + expires * 1000)
+        return s3Error(403, "AccessDenied", "Request has expired");
     } else if (Math.abs(now - signingDate.getTime()) > 15 * 60_000) {
       return s3Error(
         403,

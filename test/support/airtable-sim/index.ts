@@ -1,5 +1,5 @@
 // The Airtable Web API simulator: two loopback servers (API host and content host) over one
-// in-memory model. Each request passes: hooks -> latency -> auth -> rate limit -> scope/base
+// in-memory model. Each request passes: hooks -> auth -> rate limit (on arrival) -> latency -> scope/base
 // checks -> fault injection -> handler. See README.md beside this file.
 import { ALL_SCOPES, createCore, type SimCore } from "./core.ts";
 import { droppedConnection } from "./faults.ts";
@@ -72,10 +72,10 @@ async function handle(core: SimCore, host: Host, req: Request): Promise<Response
     if (fault?.kind === "drop") return droppedConnection();
     return download(core, url.pathname);
   }
-  // Limits count a request when it arrives, as Airtable's would, not when the latency timer fires: a late
-  // timer on a busy machine must not bunch requests that were sent apart.
-  const arrived = performance.now();
-  await delay(core, req.method); // every API response, errors included, is late by latencyMs (writes: writeLatencyMs)
+  // Every API response, errors included, is late by latencyMs (writes: writeLatencyMs): the time the
+  // server takes to answer. The rate limit counts requests as they ARRIVE, as an API gateway does.
+  const arrival = performance.now();
+  const answered = delay(core, req.method);
   try {
     if (!match) throw notFound();
     const token = /^Bearer\s+(\S+)$/i.exec(req.headers.get("authorization") ?? "")?.[1];
@@ -83,7 +83,9 @@ async function handle(core: SimCore, host: Host, req: Request): Promise<Response
     // Missing and invalid tokens get the same 401 body (no distinct type is attested).
     if (!grant) throw authRequired();
     const baseId = match.params.baseId;
-    if (!core.limiter.admit(grant.userId, baseId, arrived)) {
+    const admitted = core.limiter.admit(grant.userId, baseId, arrival);
+    await answered;
+    if (!admitted) {
       core.counters.rateLimited++;
       throw rateLimited();
     }
@@ -104,6 +106,7 @@ async function handle(core: SimCore, host: Host, req: Request): Promise<Response
     for (const hook of core.responseHooks) response = hook(info, response) ?? response;
     return fault?.kind === "drop" ? droppedConnection() : response;
   } catch (error) {
+    await answered;
     return errorResponse(error);
   }
 }

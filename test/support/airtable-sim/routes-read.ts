@@ -156,18 +156,35 @@ function fieldSet(table: Table, names: string[] | undefined): Set<string> | unde
 }
 
 function start(core: SimCore, base: Base, table: Table, params: ListParams): Iterator {
-  if (params.filterByFormula) throw apiError(422, "INVALID_FILTER_BY_FORMULA", "filterByFormula is not simulated");
+  const only = params.filterByFormula === undefined ? undefined : recordIdFilter(params.filterByFormula);
   if (params.cellFormat && params.cellFormat !== "json") throw invalidRequest("cellFormat=string is not simulated");
   if (params.view && !table.views.some((v) => v.id === params.view || v.name === params.view)) {
     throw apiError(422, "VIEW_NAME_NOT_FOUND", `Could not find view "${params.view}"`);
   }
-  let ids = [...table.rows.keys()]; // creation order (Airtable: arbitrary without view or sort)
+  let ids = [...table.rows.keys()].filter((id) => !only || only.has(id)); // creation order (Airtable: arbitrary without view or sort)
   if (params.sort.length > 0) ids = sorted(core, base, table, ids, params.sort);
   if (params.maxRecords !== undefined) ids = ids.slice(0, params.maxRecords);
   sweep(core);
   const iterator: Iterator = { id: core.state.newId("itr"), tableId: table.id, recordIds: ids, lastUsed: Date.now() };
   core.iterators.set(iterator.id, iterator);
   return iterator;
+}
+
+/**
+ * The one formula shape the simulator evaluates: `RECORD_ID()='rec…'`, or an `OR(...)` of those (how a
+ * client reads back chosen records in one request). Anything else: 422 INVALID_FILTER_BY_FORMULA.
+ */
+function recordIdFilter(formula: string): Set<string> {
+  const one = /^\s*RECORD_ID\(\)\s*=\s*'(rec[A-Za-z0-9]+)'\s*$/;
+  const inner = /^\s*OR\((.*)\)\s*$/s.exec(formula)?.[1] ?? formula;
+  const ids = new Set<string>();
+  for (const part of inner.split(",")) {
+    const id = one.exec(part)?.[1];
+    if (!id)
+      throw apiError(422, "INVALID_FILTER_BY_FORMULA", "only RECORD_ID()='rec…' (or an OR of them) is simulated");
+    ids.add(id);
+  }
+  return ids;
 }
 
 /** An offset stays valid for iteratorTtlMs after its last use, and can be replayed (retries are safe). */
