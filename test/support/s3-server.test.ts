@@ -83,6 +83,12 @@ describe("S3 test server: SigV4 front over s3rver", () => {
     const partUrl = `${s3.endpoint}/${s3.bucket}/big.bin?partNumber=1&uploadId=${uploadId}`;
     expect((await c.fetch(partUrl, { method: "PUT", body: "part" })).status).toBe(500);
     expect((await c.fetch(partUrl, { method: "PUT", body: "part" })).status).toBe(200);
+    const badPart = await c.fetch(partUrl.replace("partNumber=1", "partNumber=2"), {
+      method: "PUT",
+      body: "other",
+      headers: { "content-md5": "AAAAAAAAAAAAAAAAAAAAAA==" },
+    });
+    expect(await codeOf(badPart)).toBe("BadDigest");
     const listed = await (await c.fetch(`${s3.endpoint}/${s3.bucket}?uploads`)).text();
     expect(listed).toContain(uploadId);
     const abort = await c.fetch(`${s3.endpoint}/${s3.bucket}/big.bin?uploadId=${uploadId}`, { method: "DELETE" });

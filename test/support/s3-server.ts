@@ -19,10 +19,10 @@
 // presigned URLs (query auth, with expiry), Content-MD5 (BadDigest), unknown keys
 // (InvalidAccessKeyId), wrong signatures (SignatureDoesNotMatch), all as S3's XML 403/400s.
 // Virtual-hosted requests (`<bucket>.localhost:PORT`) are rewritten to path style for s3rver.
-// s3rver 3.7.1 lacks AbortMultipartUpload and ListMultipartUploads, and handles parts unlike S3 (no
-// part checks on completion, the whole object's MD5 as ETag, every byte copied through JS streams
-// twice): the front does UploadPart, Complete, Abort and ListMultipartUploads itself, over s3rver's
-// own upload directories and file layout; s3rver does the rest (objects, listing, Range GETs).
+// s3rver 3.7.1 lacks AbortMultipartUpload and ListMultipartUploads, and completes uploads unlike S3 (no
+// part checks, the whole object's MD5 as ETag, every byte copied again through JS streams): the front
+// does Complete, Abort and ListMultipartUploads itself, over s3rver's own upload directories and file
+// layout, and checks each part's Content-MD5 once s3rver stored it; s3rver does the rest.
 
 import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
@@ -142,9 +142,11 @@ export async function startS3Server(
     const hasBody = request.method === "PUT" || request.method === "POST";
     const md5 = request.headers.get("content-md5");
     const payloadHash = request.headers.get("x-amz-content-sha256");
-    const isPart = request.method === "PUT" && url.searchParams.has("uploadId");
-    const mustBuffer = md5 || (payloadHash && payloadHash !== "UNSIGNED-PAYLOAD") || url.searchParams.has("uploadId");
-    if (hasBody && mustBuffer && !isPart) {
+    const signedPayload = payloadHash !== null && payloadHash !== "UNSIGNED-PAYLOAD";
+    // A part with an unsigned payload streams through to s3rver, as curl's PUT does; its MD5 is checked after.
+    const streamedPart = request.method === "PUT" && url.searchParams.has("uploadId") && !signedPayload;
+    const mustBuffer = md5 || signedPayload || url.searchParams.has("uploadId");
+    if (hasBody && mustBuffer && !streamedPart) {
       body = new Uint8Array(await request.arrayBuffer());
       if (md5 && createHash("md5").update(body).digest("base64") !== md5)
         return s3Error(400, "BadDigest", "The Content-MD5 you specified did not match what we received.");
@@ -174,11 +176,17 @@ export async function startS3Server(
         const partNumber = Number(url.searchParams.get("partNumber"));
         if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > 10_000)
           return s3Error(400, "InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive.");
-        return storePart(request, join(uploadsDir, uploadId, String(partNumber)));
+        const answer = await forward(request, url, pathStyle, hasBody, body);
+        return answer.ok ? checkPart(answer, join(uploadsDir, uploadId, String(partNumber)), md5) : answer;
       }
       if (request.method === "POST") return complete(uploadId, new TextDecoder().decode(body));
     }
 
+    return forward(request, url, pathStyle, hasBody, body);
+  }
+
+  /** Passes the request on to s3rver (path style, without the auth it does not check), body streamed. */
+  async function forward(request: Request, url: URL, pathStyle: string, hasBody: boolean, body?: Uint8Array) {
     const forwardUrl = `http://127.0.0.1:${backendPort}${pathStyle}${stripAuth(url.searchParams)}`;
     const headers = new Headers(request.headers);
     headers.delete("authorization");
@@ -268,32 +276,16 @@ export async function startS3Server(
     return undefined;
   }
 
-  /** UploadPart: the body streamed to the part file while hashed, then Content-MD5 / sha256 checked. */
-  async function storePart(request: Request, file: string): Promise<Response> {
-    const md5 = createHash("md5");
-    const sha = createHash("sha256");
-    const wantSha = request.headers.get("x-amz-content-sha256");
-    const checkSha = wantSha !== null && wantSha !== "UNSIGNED-PAYLOAD";
-    const writer = Bun.file(file).writer();
-    for await (const chunk of request.body ?? []) {
-      md5.update(chunk);
-      if (checkSha) sha.update(chunk);
-      writer.write(chunk);
-    }
-    await writer.end();
-    const digest = md5.digest();
-    const wantMd5 = request.headers.get("content-md5");
-    let refused: Response | undefined;
-    if (wantMd5 && digest.toString("base64") !== wantMd5)
-      refused = s3Error(400, "BadDigest", "The Content-MD5 you specified did not match what we received.");
-    else if (checkSha && sha.digest("hex") !== wantSha)
-      refused = s3Error(400, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match.");
-    if (refused) {
+  /** After s3rver stored a part: its MD5 (s3rver writes it beside the part) against Content-MD5. */
+  async function checkPart(answer: Response, file: string, contentMd5: string | null): Promise<Response> {
+    await answer.body?.cancel();
+    const md5 = await readFile(`${file}.md5`, "utf8");
+    if (contentMd5 && Buffer.from(md5, "hex").toString("base64") !== contentMd5) {
       await rm(file, { force: true });
-      return refused;
+      await rm(`${file}.md5`, { force: true });
+      return s3Error(400, "BadDigest", "The Content-MD5 you specified did not match what we received.");
     }
-    await writeFile(`${file}.md5`, digest.toString("hex"));
-    return new Response(null, { status: 200, headers: { etag: `"${digest.toString("hex")}"` } });
+    return new Response(null, { status: 200, headers: { etag: `"${md5}"` } });
   }
 
   async function uploadExists(uploadId: string): Promise<boolean> {
