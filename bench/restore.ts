@@ -5,7 +5,7 @@
 // calls made), and wall time against that minimum's ceiling at 5 requests/s.
 // Files go by presigned URL inside the creates, staged in a local S3 server (s3rver behind a SigV4 check);
 // --no-s3: through the upload endpoint instead (one request per file), as without `s3:` configured.
-// Run: bun bench/restore.ts [--quick] [--no-s3] [--write-latency MS] [--read-latency MS]
+// Run: bun bench/restore.ts [--quick] [--no-s3] [--timeline] [--write-latency MS] [--read-latency MS]
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -63,7 +63,23 @@ try {
   const totalBefore = sim.counters.total;
   const limitedBefore = sim.counters.rateLimited;
   const started = performance.now();
-  const restore = await runCli(["restore", archive, "-c", config, "--base", TARGET, "--json"], { env });
+  // Milestones of the run as they appear on stderr (--verbose), with their time.
+  const milestones: string[] = [];
+  let seen = 0;
+  const restore = await runCli(["restore", archive, "-c", config, "--base", TARGET, "--json", "--verbose"], {
+    env,
+    interrupt: {
+      signal: "SIGTERM",
+      when: (stderr) => {
+        const lines = stderr.split("\n");
+        for (const line of lines.slice(seen, -1))
+          if (/staged|creating table|: (1|750|1500)\/1500 records|reading the table back|retrying/.test(line))
+            milestones.push(`${((performance.now() - started) / 1000).toFixed(1)} s  ${line.slice(0, 100)}`);
+        seen = Math.max(seen, lines.length - 1);
+        return false;
+      },
+    },
+  });
   const seconds = (performance.now() - started) / 1000;
   if (restore.code !== 0 && restore.code !== 3) throw new Error(`restore failed (${restore.code}): ${restore.stderr}`);
   const byRoute = Object.fromEntries(
@@ -87,6 +103,7 @@ try {
     `wall ${seconds.toFixed(1)} s / ceiling ${ceiling.toFixed(1)} s (minimum at 5/s) = ${(seconds / ceiling).toFixed(2)}`,
   );
   console.log(completeness(sim.base(seed.id).tables, sim.base(TARGET).tables));
+  if (process.argv.includes("--timeline")) for (const m of milestones) console.log(`  ${m}`);
   if (restore.stdout.trim()) console.log(`report: ${JSON.stringify(JSON.parse(restore.stdout).requests)}`);
 } finally {
   await s3?.stop();

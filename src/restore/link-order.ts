@@ -65,18 +65,19 @@ function isWritableLink(f: FieldPlan, ids: TargetIds): boolean {
   return f.action === "existing" && f.target?.type === "multipleRecordLinks";
 }
 
-/** Tables with the ones they need first (one-way links); a cycle is broken in archive order. */
+/**
+ * Tables with the ones they need first (one-way links). A cycle is broken at the first table (in archive
+ * order) that another remaining table needs: it goes first, and only its own link into the cycle waits.
+ */
 function fillOrder(tables: TablePlan[], needs: (t: TablePlan) => string[]): TablePlan[] {
   const left = [...tables];
   const order: TablePlan[] = [];
-  const placed = new Set<string>();
+  const waiting = (t: TablePlan) => needs(t).filter((id) => left.some((l) => l.source.id === id));
   while (left.length > 0) {
-    const ready = left.findIndex((t) =>
-      needs(t).every((id) => placed.has(id) || !left.some((l) => l.source.id === id)),
-    );
-    const [next] = left.splice(ready === -1 ? 0 : ready, 1);
-    order.push(next!);
-    placed.add(next!.source.id);
+    let next = left.findIndex((t) => waiting(t).length === 0);
+    if (next === -1) next = left.findIndex((t) => left.some((other) => waiting(other).includes(t.source.id)));
+    const [table] = left.splice(Math.max(0, next), 1);
+    order.push(table!);
   }
   return order;
 }

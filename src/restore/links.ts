@@ -1,11 +1,13 @@
-// Second pass: once every record exists, PATCH each link field through the old->new record id map, ten
-// records per request. Links to records that were not restored are dropped and reported. PATCH is
-// idempotent, so a batch is journaled after its answer and simply sent again on resume.
-
+// Second pass, for the links no table order allows in the creates (a table linking to itself; see
+// link-order.ts): once every record exists, PATCH each such link field through the old->new record id
+// map, ten records per request, several requests in flight. Links to records that were not restored
+// are dropped and reported. PATCH is idempotent, so a batch is journaled after its answer and simply
+// sent again on resume.
 import { isRefusal } from "../airtable/recoverable-errors.ts";
 import { MAX_RECORDS_PER_REQUEST, updateRecords } from "../airtable/write.ts";
 import { throwIfInterrupted } from "../shutdown.ts";
 import type { RestoreContext } from "./context.ts";
+import { createPipeline, inFlightFor } from "./pipeline.ts";
 
 /** A link field to write: archived name, target field id, and the archived table it points to. */
 export interface LinkField {
@@ -30,10 +32,12 @@ export async function restoreLinks(
   const { state } = ctx.journal;
   const mine = state.records.get(table.oldId) ?? new Map<string, string>();
   const done = state.linksDone.get(table.oldId) ?? new Set<string>();
+  const pipeline = createPipeline(() => inFlightFor(ctx.client.latencyMs));
   let batch: Update[] = [];
   const flush = async () => {
-    if (batch.length > 0) await send(ctx, table, batch);
+    const updates = batch;
     batch = [];
+    if (updates.length > 0) await pipeline.add(() => send(ctx, table, updates));
   };
   for await (const record of ctx.source.records(table.oldId)) {
     const id = mine.get(record.id);
@@ -54,6 +58,7 @@ export async function restoreLinks(
     if (batch.length === MAX_RECORDS_PER_REQUEST) await flush();
   }
   await flush();
+  await pipeline.drain();
 }
 
 // --- internal ---
