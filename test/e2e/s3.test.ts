@@ -115,6 +115,25 @@ describe("backup uploads to S3", () => {
     expect(await reader().stat(url.split("/").at(-1)!)).toBeDefined();
   }, 120_000);
 
+  test("virtual-hosted addressing: the binary reaches <bucket>.localhost and the front sees that host", async () => {
+    const { out, config, env } = await setup("");
+    const text = (await Bun.file(config).text())
+      .replace(
+        `endpoint: ${s3.endpoint}`,
+        `endpoint: ${s3.endpoint.replace("127.0.0.1", "localhost")}\n  pathStyle: false`,
+      )
+      .replace("prefix: nightly/", "prefix: vhost/");
+    await writeFile(config, text);
+    await Bun.sleep(1000); // a new second: a new archive name
+    s3.log.length = 0;
+    const r = await runCli(["backup", "-c", config, "--no-attachments"], { env });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const [name] = await zips(out);
+    expect(await s3.objects()).toContainEqual({ key: `vhost/${name}`, size: (await stat(join(out, name!))).size });
+    expect(s3.log.some((l) => l.host === `${s3.bucket}.localhost:${new URL(s3.endpoint).port}`)).toBe(true);
+  }, 120_000);
+
   test("--no-upload leaves the bucket alone", async () => {
     const { out, config, env } = await setup();
     const before = (await s3.objects()).length;
