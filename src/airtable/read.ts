@@ -1,5 +1,6 @@
 // Reading from Airtable: bases, a base's schema, record pages, single records and comments.
-// Attachment files are fetched with client.download (outside the rate limit).
+// Attachment files are fetched with client.download (outside the rate limit). Each function spells out
+// one endpoint's request in full (path, schema, scope, the words errors use): alike on purpose.
 import type { AirtableClient } from "./client.ts";
 import {
   type AirtableBase,

@@ -1,7 +1,8 @@
 // Writing to Airtable (restore): bases, tables, fields, records and attachment uploads.
 // POST creates are not idempotent: the client retries them only after a 429 or Airtable's own 503
 // RETRIABLE_ERROR (nothing was written) and throws AmbiguousWriteError on any other 5xx (a proxy's 503 page,
-// 502, 504) or a lost answer; the caller reads back and reconciles.
+// 502, 504) or a lost answer; the caller reads back and reconciles. Each function spells out one endpoint's request
+// in full (path, schema, scope, the words errors use): alike on purpose.
 import type { AirtableClient } from "./client.ts";
 import { checkAirtableId } from "./ids.ts";
 import { enc } from "./read.ts";

@@ -10,6 +10,13 @@ export const commonArgs = {
   json: { type: "boolean", description: "Machine-readable output: JSON on stdout, JSON log lines on stderr" },
 } as const satisfies ArgsDef;
 
+/** `-o, --out DIR`: where archives are written and looked for. */
+export const outArg = {
+  type: "string",
+  alias: "o",
+  description: "The archive directory (default: output.dir of the config, else ./backups)",
+} as const satisfies ArgsDef[string];
+
 /** citty keeps only the last value of a repeated flag: every value of `--long X`, `--long=X` or `-s X`. */
 export function repeated(rawArgs: string[], long: string, short: string): string[] {
   const values: string[] = [];

@@ -19,7 +19,7 @@ import type { KeepPolicy } from "../storage/retention.ts";
 import { S3Storage } from "../storage/s3.ts";
 import type { Storage } from "../storage/storage.ts";
 import { uploadArchive } from "../storage/upload.ts";
-import { commonArgs, repeated } from "./args.ts";
+import { commonArgs, outArg, repeated } from "./args.ts";
 
 export default defineCommand({
   meta: {
@@ -34,11 +34,7 @@ export default defineCommand({
       description: "Base id to back up (repeatable); default: the config's bases, else every base",
     },
     table: { type: "string", alias: "t", description: "Table name or id (repeatable; needs exactly one base)" },
-    out: {
-      type: "string",
-      alias: "o",
-      description: "Directory for the archives (default: output.dir of the config, else ./backups)",
-    },
+    out: outArg,
     attachments: {
       type: "boolean",
       default: true,

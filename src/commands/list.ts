@@ -7,7 +7,7 @@ import { log } from "../log.ts";
 import { printable } from "../printable.ts";
 import { listArchives } from "../storage/catalog.ts";
 import { archivePlaces, placeOf } from "../storage/places.ts";
-import { baseFilter, commonArgs, repeated } from "./args.ts";
+import { baseFilter, commonArgs, outArg, repeated } from "./args.ts";
 
 export default defineCommand({
   meta: {
@@ -22,11 +22,7 @@ export default defineCommand({
       description: "Only this place: a directory or s3://bucket/prefix/ (default: output.dir and the config's s3:)",
     },
     base: { type: "string", alias: "b", description: "Only this base's archives (repeatable)" },
-    out: {
-      type: "string",
-      alias: "o",
-      description: "The archive directory (default: output.dir of the config, else ./backups)",
-    },
+    out: outArg,
   },
   async run({ args, rawArgs }) {
     const { config, warnings } = await loadConfig(args.config);

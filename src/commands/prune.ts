@@ -12,7 +12,7 @@ import { backupLockPath, isLockHeld } from "../storage/lock.ts";
 import { archivePlaces } from "../storage/places.ts";
 import { type PruneReport, prunePlace } from "../storage/prune.ts";
 import { checkPolicy } from "../storage/retention.ts";
-import { baseFilter, commonArgs, repeated } from "./args.ts";
+import { baseFilter, commonArgs, outArg, repeated } from "./args.ts";
 
 export default defineCommand({
   meta: {
@@ -23,11 +23,7 @@ export default defineCommand({
     ...commonArgs,
     "dry-run": { type: "boolean", description: "Show what would be removed and why each kept archive stays" },
     base: { type: "string", alias: "b", description: "Only this base's archives (repeatable)" },
-    out: {
-      type: "string",
-      alias: "o",
-      description: "The archive directory (default: output.dir of the config, else ./backups)",
-    },
+    out: outArg,
   },
   async run({ args, rawArgs }) {
     const { config, warnings, path } = await loadConfig(args.config);

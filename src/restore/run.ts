@@ -109,11 +109,19 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreReport
 
     let baseId = existingBase;
     let journal: Journal;
-    let lock: Lock | undefined;
-    const lockFor = (id: string) =>
-      acquireLock(restoreLockPath(journalPath(options.archive, id)), RESTORE_LOCK, (message) =>
+    let lock: Lock;
+    /** Takes the base's restore lock, then opens its journal (the lock goes again if that fails). */
+    const lockAndOpen = (id: string): { lock: Lock; journal: Journal } => {
+      const lock = acquireLock(restoreLockPath(journalPath(options.archive, id)), RESTORE_LOCK, (message) =>
         onEvent({ type: "step", message }),
       );
+      try {
+        return { lock, journal: openJournal(journalPath(options.archive, id)) };
+      } catch (error) {
+        lock.release();
+        throw error;
+      }
+    };
     const ctxFor = (id: string, j: Journal): RestoreContext => ({
       client,
       baseId: id,
@@ -124,13 +132,7 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreReport
       onEvent,
     });
     if (baseId) {
-      lock = lockFor(baseId);
-      try {
-        journal = openJournal(journalPath(options.archive, baseId));
-      } catch (error) {
-        lock.release();
-        throw error;
-      }
+      ({ lock, journal } = lockAndOpen(baseId));
       try {
         await refuseTablesWithRecords(ctxFor(baseId, journal), plan, options.append === true);
       } catch (error) {
@@ -154,13 +156,7 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreReport
         type: "step",
         message: `created base ${baseId}; to resume an interrupted restore, run again with --base ${baseId}`,
       });
-      lock = lockFor(baseId);
-      try {
-        journal = openJournal(journalPath(options.archive, baseId));
-      } catch (error) {
-        lock.release();
-        throw error;
-      }
+      ({ lock, journal } = lockAndOpen(baseId));
       recordTable(ctxFor(baseId, journal), first, created.tables[0]!);
     }
     try {
