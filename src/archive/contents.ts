@@ -1,5 +1,6 @@
 // The shapes of what a format-1 archive holds, as readers see them: schema.json's tables and fields,
-// a line of tables/<id>.jsonl, a line of attachments.jsonl. Writers take these as the API returned them.
+// a line of tables/<id>.jsonl, of attachments.jsonl, of comments/<id>.jsonl. Writers take these as the
+// API returned them.
 
 /** A field in schema.json (the Meta API's field object; unknown keys and types kept). */
 export interface ArchivedField {
@@ -36,4 +37,16 @@ export interface ArchivedAttachment {
   table: string;
   record: string;
   field: string;
+}
+
+/** One line of comments/<tableId>.jsonl: a record's comments, newest first as the API lists them. */
+export interface ArchivedComments {
+  record: string;
+  comments: {
+    id: string;
+    text: string;
+    createdTime: string;
+    author?: { id: string; email?: string; name?: string };
+    [key: string]: unknown; // as the API returned it (e.g. parentCommentId)
+  }[];
 }

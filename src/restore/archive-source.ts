@@ -2,19 +2,12 @@
 // index, and a file's bytes (checked against its sha256 name). Nothing reads a whole table into memory;
 // the reading itself (caps, line splitting) is archive/entry-text.ts's.
 
-import type { AirtableComment } from "../airtable/schemas.ts";
-import type { ArchivedAttachment, ArchivedRecord, ArchivedTable } from "../archive/contents.ts";
+import type { ArchivedAttachment, ArchivedComments, ArchivedRecord, ArchivedTable } from "../archive/contents.ts";
 import { jsonLines, readSmallEntry } from "../archive/entry-text.ts";
 import { ATTACHMENT_INDEX_PATH, attachmentPath, MANIFEST_PATH, SCHEMA_PATH } from "../archive/layout.ts";
 import { type Manifest, parseManifest } from "../archive/manifest.ts";
 import { type OpenedSource, openZip, type ZipArchive, type ZipEntry } from "../archive/zip-reader.ts";
 import { AirbackupError } from "../errors.ts";
-
-/** One line of `comments/<tableId>.jsonl`: a record's comments, newest first as the API lists them. */
-export interface ArchivedComments {
-  record: string;
-  comments: (AirtableComment & { author?: { id: string; email?: string; name?: string } })[];
-}
 
 export interface ArchiveSource {
   readonly path: string;

@@ -7,9 +7,9 @@
 import { listComments } from "../airtable/read.ts";
 import { AmbiguousWriteError } from "../airtable/recoverable-errors.ts";
 import { createComment } from "../airtable/write.ts";
+import type { ArchivedComments } from "../archive/contents.ts";
 import { withReadBack } from "../retry.ts";
 import { throwIfInterrupted } from "../shutdown.ts";
-import type { ArchivedComments } from "./archive-source.ts";
 import type { RestoreContext, TableRun } from "./context.ts";
 import { createPipeline, inFlightFor } from "./pipeline.ts";
 
