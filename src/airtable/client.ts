@@ -15,10 +15,10 @@ export const DEFAULT_API_URL = "https://api.airtable.com";
 export const DEFAULT_CONTENT_URL = "https://content.airtable.com";
 
 /**
- * The largest API answer read (256 MiB): hundreds of times Airtable's largest real answers (a 100-record
- * page, a base's schema), and no more than an archive reader takes for schema.json (MAX_SMALL_ENTRY).
+ * The largest API answer read (256 MB): hundreds of times Airtable's largest real answers (a 100-record
+ * page, a base's schema), and no more than an archive reader takes for schema.json (MAX_SMALL_ENTRY, 256 MiB).
  */
-export const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
+export const MAX_RESPONSE_BYTES = 256_000_000;
 
 export interface AirtableClientOptions {
   token: string;
@@ -42,7 +42,7 @@ export interface AirtableClientOptions {
   maxResponseBytes?: number;
   /** A download's body may take this long (default 60 s) plus 1 s per `downloadMinBytesPerSecond` received. */
   downloadGraceMs?: number;
-  /** The slowest average a download may keep up after the grace period (default 16 KiB/s). */
+  /** The slowest average a download may keep up after the grace period (default 16 KB/s). */
   downloadMinBytesPerSecond?: number;
   /** How long a base is held after a 429; Airtable asks for 30 s. */
   rateLimitWaitMs?: number;
@@ -200,7 +200,7 @@ export function createAirtableClient(options: AirtableClientOptions): AirtableCl
     timeoutMs,
     retry,
     graceMs: options.downloadGraceMs ?? 60_000,
-    minBytesPerSecond: options.downloadMinBytesPerSecond ?? 16 * 1024,
+    minBytesPerSecond: options.downloadMinBytesPerSecond ?? 16_000,
     signal: options.signal,
     onRetry: ({ host, ...info }) => options.onRetry?.({ method: "GET", target: host, ...info }),
   });

@@ -1,8 +1,9 @@
 // Attachment downloads: no token, outside the rate limit, only http(s) on every redirect hop, retried up
 // to the headers; the body then has a total deadline that grows with what arrives (a slow drip is cut off).
 import { AirbackupError } from "../errors.ts";
+import { formatBytes } from "../format.ts";
 import { type RetryOptions, withRetry } from "../retry.ts";
-import { anySignal, formatBytes, interrupted, send, Transient } from "./http.ts";
+import { anySignal, interrupted, send, Transient } from "./http.ts";
 import { AttachmentUrlExpiredError } from "./recoverable-errors.ts";
 
 export interface DownloadSettings {

@@ -1,6 +1,7 @@
 // One HTTP exchange for the Airtable client: a timeout per attempt, network failures as Transient (the
 // retry loop decides), and API bodies read with a size cap so a hostile or broken server cannot fill memory.
 import { AirbackupError } from "../errors.ts";
+import { formatBytes } from "../format.ts";
 import { redact } from "./error-answers.ts";
 
 /** A failure worth another attempt: 5xx, 429 on downloads, timeouts, dropped connections. */
@@ -86,12 +87,6 @@ export function interrupted(reason: unknown): AirbackupError {
 export function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
   const present = signals.filter((s): s is AbortSignal => s !== undefined);
   return present.length <= 1 ? present[0] : AbortSignal.any(present);
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes >= 1024 * 1024) return `${+(bytes / (1024 * 1024)).toFixed(1)} MiB`;
-  if (bytes >= 1024) return `${+(bytes / 1024).toFixed(1)} KiB`;
-  return `${bytes} bytes`;
 }
 
 // --- internal ---

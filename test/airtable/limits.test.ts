@@ -13,35 +13,35 @@ import { dripServer, endlessJson, oversizedJson, slowDrip } from "../support/air
 import { startAirtableSim } from "../support/airtable-sim/index.ts";
 import { BASE_ID, fakeId, rejection, simClient, TABLE_ID, tinyBase } from "./sim-client.ts";
 
-const MiB = 1024 * 1024;
+const MB = 1_000_000;
 
 describe("API answers are read with a size cap", () => {
   test("an answer that never ends is refused at the cap, naming it and the request; not retried", async () => {
     await using sim = await startAirtableSim({ bases: [tinyBase()] });
     const endless = endlessJson();
     sim.onRequest((req) => (req.route === "getSchema" ? endless.response : undefined));
-    const client = simClient(sim, { maxResponseBytes: MiB });
+    const client = simClient(sim, { maxResponseBytes: MB });
     const error = await rejection(getBaseSchema(client, BASE_ID));
     expect(error).toBeInstanceOf(AirbackupError);
     expect((error as AirbackupError).code).toBe("AIRTABLE_BAD_RESPONSE");
-    expect((error as Error).message).toContain("larger than the 1 MiB cap");
+    expect((error as Error).message).toContain("larger than the 1.0 MB cap");
     expect((error as Error).message).toContain(BASE_ID);
     expect(sim.counters.requests.getSchema).toBe(1);
-    expect(endless.sent()).toBeLessThan(32 * MiB); // reading stopped near the cap (socket buffers hold a few MiB)
+    expect(endless.sent()).toBeLessThan(32 * MB); // reading stopped near the cap (socket buffers hold a few MB)
   });
 
   test("an answer whose Content-Length is over the cap is refused before its body is read", async () => {
     await using sim = await startAirtableSim({ bases: [tinyBase()] });
-    sim.onRequest((req) => (req.route === "listBases" ? oversizedJson(2 * MiB) : undefined));
-    const error = await rejection(listBases(simClient(sim, { maxResponseBytes: MiB })));
-    expect((error as Error).message).toContain("larger than the 1 MiB cap (Content-Length 2097152)");
+    sim.onRequest((req) => (req.route === "listBases" ? oversizedJson(2 * MB) : undefined));
+    const error = await rejection(listBases(simClient(sim, { maxResponseBytes: MB })));
+    expect((error as Error).message).toContain("larger than the 1.0 MB cap (Content-Length 2000000)");
     expect(sim.counters.requests.listBases).toBe(1);
   });
 
   test("an answer under the cap is read as before", async () => {
     await using sim = await startAirtableSim({ bases: [tinyBase()] });
-    sim.onRequest((req) => (req.route === "listBases" ? oversizedJson(MiB - 100) : undefined));
-    expect(await listBases(simClient(sim, { maxResponseBytes: MiB }))).toEqual([]);
+    sim.onRequest((req) => (req.route === "listBases" ? oversizedJson(MB - 100) : undefined));
+    expect(await listBases(simClient(sim, { maxResponseBytes: MB }))).toEqual([]);
   });
 });
 
@@ -58,13 +58,13 @@ describe("downloads have a total deadline that grows with what arrives", () => {
     const url = await fileUrl(sim);
     const drip = slowDrip({ chunk: 16, everyMs: 50 }); // 320 bytes/s
     sim.onRequest((req) => (req.route === "download" ? drip.response : undefined));
-    const client = simClient(sim, { downloadGraceMs: 300, downloadMinBytesPerSecond: 1024 });
+    const client = simClient(sim, { downloadGraceMs: 300, downloadMinBytesPerSecond: 1000 });
     const response = await client.download(url);
     const error = await rejection(response.arrayBuffer());
     expect(error).toBeInstanceOf(AirbackupError);
     const message = (error as Error).message;
     expect(message).toContain(`attachment download from ${new URL(url).host} cut off after`);
-    expect(message).toMatch(/: \d+ bytes had arrived \(a download may take 0\.3 s plus 1 s per 1 KiB\)$/);
+    expect(message).toMatch(/: \d+ B had arrived \(a download may take 0\.3 s plus 1 s per 1\.0 KB\)$/);
     const { received } = error as unknown as { received: number };
     expect(received).toBeGreaterThan(0);
     expect(received).toBeLessThanOrEqual(drip.sent());
@@ -78,10 +78,10 @@ describe("downloads have a total deadline that grows with what arrives", () => {
         apiUrl: "http://127.0.0.1:9",
         userAgent: "test",
         downloadGraceMs: 300,
-        downloadMinBytesPerSecond: 1024,
+        downloadMinBytesPerSecond: 1000,
       });
       const error = await rejection((await client.download(server.url)).arrayBuffer());
-      expect((error as Error).message).toMatch(/cut off after [\d.]+ s: \d+ bytes of 97\.7 KiB had arrived/);
+      expect((error as Error).message).toMatch(/cut off after [\d.]+ s: \d+ B of 100\.0 KB had arrived/);
       expect((error as unknown as { announced: number }).announced).toBe(100_000);
     } finally {
       server.stop();
@@ -105,7 +105,7 @@ describe("downloads have a total deadline that grows with what arrives", () => {
       });
       return new Response(body);
     });
-    const client = simClient(sim, { downloadGraceMs: 100, downloadMinBytesPerSecond: 1024 });
+    const client = simClient(sim, { downloadGraceMs: 100, downloadMinBytesPerSecond: 1000 });
     expect(new Uint8Array(await (await client.download(url)).arrayBuffer())).toEqual(bytes);
   });
 
@@ -121,7 +121,7 @@ describe("downloads have a total deadline that grows with what arrives", () => {
     const warnings: string[] = [];
     const stored: string[] = [];
     const fetcher = createAttachmentFetcher({
-      client: simClient(sim, { downloadGraceMs: 300, downloadMinBytesPerSecond: 1024 }),
+      client: simClient(sim, { downloadGraceMs: 300, downloadMinBytesPerSecond: 1000 }),
       baseId: BASE_ID,
       tmpDir: await mkdtemp(join(tmpdir(), "airbackup-drip-")),
       concurrency: 1,
@@ -141,7 +141,7 @@ describe("downloads have a total deadline that grows with what arrives", () => {
     expect(stored).toEqual([]);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain("slow.bin");
-    expect(warnings[0]).toMatch(/cut off after [\d.]+ s: \d+ bytes had arrived/);
+    expect(warnings[0]).toMatch(/cut off after [\d.]+ s: \d+ B had arrived/);
     expect(fetcher.stats.failed).toBe(1);
   });
 });

@@ -44,6 +44,19 @@ describe.skipIf(skip)("airbackup export -o postgres://... (read back with psql)"
     expect(Number(files)).toBe(new Set(archive.attachments.map((a) => a.sha256)).size);
     expect(await pg.psql(`SELECT "id (2)" FROM sample_crm."Tasks" WHERE "Task ID" = 1`)).toBe("T-1\n");
     expect(await pg.psql(`SELECT count(*) FROM sample_crm."${AWKWARD.emptyTable}"`)).toBe("0\n");
+    // names alike in their first 63 bytes: cut, made unique, reported; values where they belong
+    const columns = (
+      await pg.psql(`SELECT "column" FROM sample_crm._fields WHERE name LIKE 'Un nom de champ%' ORDER BY name`)
+    )
+      .trim()
+      .split("\n");
+    expect(columns).toHaveLength(2);
+    for (const column of columns) expect(Buffer.byteLength(column)).toBeLessThanOrEqual(63);
+    expect(columns[0]).not.toBe(columns[1]);
+    expect(run.stderr).toContain(`renamed Tasks.${AWKWARD.longA} -> ${columns[0]}`);
+    expect(run.stderr).toContain(`renamed Tasks.${AWKWARD.longB} -> ${columns[1]}`);
+    const values = `SELECT "${columns[0]}", "${columns[1]}" FROM sample_crm."Tasks" WHERE "${columns[0]}" IS NOT NULL`;
+    expect(await pg.psql(values)).toBe("long A|2.5\n");
     expect(readdirSync("/tmp").filter((f) => f.startsWith("airbackup-copy-"))).toEqual([]); // spools removed
     // foreign keys are enforced
     await expect(

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { createArchive } from "../../src/archive/archive-writer.ts";
 import { runCli } from "../support/cli.ts";
 import {
   type ArchiveContents,
@@ -113,6 +114,48 @@ describe.skipIf(skip)("airbackup export -o file.db (read back with the sqlite3 s
     }
     expect(existsSync(join(archives.dir, "t.db"))).toBe(false);
   }, 60_000);
+
+  test("a value that does not fit its column is NULL, named in a warning, and the exit code is 3", async () => {
+    const path = join(archives.dir, "misfit-appMISFIT0000000001-20261130T030000Z.zip");
+    const archive = await createArchive(path, {
+      tool: { name: "airbackup", version: "0.1.0" },
+      base: { id: "appMISFIT00000001", name: "Misfits" },
+      startedAt: new Date("2026-11-30T03:00:00Z"),
+    });
+    const fields = [
+      { id: "fldNAME0000000001", name: "Name", type: "singleLineText" },
+      {
+        id: "fldRATIO000000001",
+        name: "Ratio",
+        type: "formula",
+        options: { formula: "{A}/{B}", result: { type: "number", options: { precision: 2 } } },
+      },
+    ];
+    await archive.writeSchema({ tables: [{ id: "tblMISFIT0000001", name: "Sheet", fields }] });
+    const at = "2026-11-30T03:00:00.000Z";
+    const records = [
+      { id: "recMISFIT00000001", createdTime: at, fields: { Name: "ok", Ratio: 0.5 } },
+      { id: "recMISFIT00000002", createdTime: at, fields: { Name: "nan", Ratio: { specialValue: "NaN" } } },
+      { id: "recMISFIT00000003", createdTime: at, fields: { Name: "error", Ratio: { error: "#ERROR!" } } },
+    ];
+    await archive.writeTable(
+      { id: "tblMISFIT0000001", name: "Sheet" },
+      (async function* () {
+        yield records;
+      })(),
+    );
+    await archive.writeAttachmentIndex([]);
+    await archive.finish({ warnings: [], finishedAt: new Date("2026-11-30T03:01:00Z") });
+    const db = join(archives.dir, "misfit.db");
+    const run = await runCli(["export", path, "-o", db]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain("airbackup: warning: Sheet.Ratio: 2 values that are not a number exported as NULL");
+    expect(sqlite(db, 'SELECT "Name", "Ratio", typeof("Ratio") AS t FROM "Sheet" ORDER BY id')).toEqual([
+      { Name: "ok", Ratio: 0.5, t: "real" },
+      { Name: "nan", Ratio: null, t: "null" },
+      { Name: "error", Ratio: null, t: "null" },
+    ]);
+  }, 30_000);
 
   test("Ctrl-C exits 130 and leaves the target as it was: no new file, an existing one unchanged", async () => {
     const big = join(archives.dir, "big.zip");

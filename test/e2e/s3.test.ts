@@ -2,7 +2,7 @@
 // upload after backup (multipart), keepLocal, --no-upload, wrong keys, Ctrl-C during an upload, and
 // inspect / verify / restore reading s3:// archives.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtemp, readdir, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createArchive } from "../../src/archive/archive-writer.ts";
@@ -31,13 +31,16 @@ beforeAll(async () => {
     startAirtableSim({ bases: [seed, { id: EMPTY, name: "Empty", tables: [] }] }),
   ]);
 });
+const dirs: string[] = [];
 afterAll(async () => {
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
   await s3?.stop();
   await sim?.stop();
 });
 
 async function setup(extra = "", secret = s3.secretAccessKey) {
   const dir = await mkdtemp(join(tmpdir(), "airbackup-e2e-s3-"));
+  dirs.push(dir);
   const out = join(dir, "out");
   const config = join(dir, "airbackup.yaml");
   await writeFile(
@@ -68,7 +71,7 @@ const reader = () =>
 
 describe("backup uploads to S3", () => {
   test("each verified archive goes to <prefix><name>, multipart, identical bytes; verify/inspect/restore read it back", async () => {
-    const { out, config, env } = await setup();
+    const { dir, out, config, env } = await setup();
     s3.log.length = 0;
     const r = await runCli(["backup", "-c", config], { env });
     expect(r.stderr).toBe("");
@@ -95,13 +98,15 @@ describe("backup uploads to S3", () => {
     const inspect = await runCli(["inspect", url, "--json"], { env: s3env });
     expect(inspect.code).toBe(0);
     expect(JSON.parse(inspect.stdout)).toMatchObject({ path: url, base: { id: seed.id }, records: 30 });
+    // The download goes under $TMPDIR/airbackup-s3/<bucket>/<key>: here, inside this test's directory.
     const restore = await runCli(["restore", url, "--base", EMPTY, "--dry-run", "--json"], {
-      env: { ...env, ...s3env },
+      env: { ...env, ...s3env, TMPDIR: dir },
     });
     expect(restore.stderr).not.toContain("unexpected");
     expect(restore.code).toBe(0);
     const plan = JSON.parse(restore.stdout);
     expect(plan).toMatchObject({ dryRun: true, tables: [{ action: "create", records: { archived: 30 } }] });
+    expect((await stat(join(dir, "airbackup-s3", s3.bucket, "nightly", name!))).size).toBe(local.length);
   }, 120_000);
 
   test("keepLocal: false removes the local copy once the upload is confirmed; stdout names the s3:// URL", async () => {
@@ -113,6 +118,25 @@ describe("backup uploads to S3", () => {
     const url = r.stdout.trim();
     expect(url).toStartWith(`s3://${s3.bucket}/nightly/upload-me-${seed.id}-`);
     expect(await reader().stat(url.split("/").at(-1)!)).toBeDefined();
+  }, 120_000);
+
+  test("virtual-hosted addressing: the binary reaches <bucket>.localhost and the front sees that host", async () => {
+    const { out, config, env } = await setup("");
+    const text = (await Bun.file(config).text())
+      .replace(
+        `endpoint: ${s3.endpoint}`,
+        `endpoint: ${s3.endpoint.replace("127.0.0.1", "localhost")}\n  pathStyle: false`,
+      )
+      .replace("prefix: nightly/", "prefix: vhost/");
+    await writeFile(config, text);
+    await Bun.sleep(1000); // a new second: a new archive name
+    s3.log.length = 0;
+    const r = await runCli(["backup", "-c", config, "--no-attachments"], { env });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const [name] = await zips(out);
+    expect(await s3.objects()).toContainEqual({ key: `vhost/${name}`, size: (await stat(join(out, name!))).size });
+    expect(s3.log.some((l) => l.host === `${s3.bucket}.localhost:${new URL(s3.endpoint).port}`)).toBe(true);
   }, 120_000);
 
   test("--no-upload leaves the bucket alone", async () => {
@@ -172,6 +196,7 @@ describe("backup uploads to S3", () => {
 describe("inspect of an s3:// archive reads only its tail and manifest", () => {
   test("a 24 MB archive costs a few KB of transfer, in a few Range requests", async () => {
     const dir = await mkdtemp(join(tmpdir(), "airbackup-e2e-s3-"));
+    dirs.push(dir);
     const archive = await createArchive(join(dir, "big-appBIGBIGBIGBIGBI01-20260101T000000Z.zip"), {
       tool: { name: "airbackup", version: "0.1.0" },
       base: { id: "appBIGBIGBIGBIGBI01", name: "Big" },

@@ -33,7 +33,15 @@ export interface ExportArchives {
   cleanup(): Promise<void>;
 }
 
-export const AWKWARD = { emptyTable: "Événements ✓ 2024", quoted: 'Say "hi"; DROP TABLE x --', idField: "id" };
+const LONG = "Un nom de champ très, très long, qui dépasse les 63 octets de PostgreSQL";
+export const AWKWARD = {
+  emptyTable: "Événements ✓ 2024",
+  quoted: 'Say "hi"; DROP TABLE x --',
+  idField: "id",
+  /** Two names alike in their first 63 bytes (PostgreSQL's limit). */
+  longA: `${LONG} (A)`,
+  longB: `${LONG} (B)`,
+};
 
 export async function makeExportArchives(): Promise<ExportArchives> {
   const sample = sampleBase();
@@ -41,7 +49,11 @@ export async function makeExportArchives(): Promise<ExportArchives> {
   tasks.fields.push(
     { id: "fldAWKWARDID00001", name: AWKWARD.idField, type: "singleLineText" },
     { id: "fldAWKWARDQUOTE01", name: AWKWARD.quoted, type: "multilineText" },
+    { id: "fldAWKWARDLONGA01", name: AWKWARD.longA, type: "singleLineText" },
+    { id: "fldAWKWARDLONGB01", name: AWKWARD.longB, type: "number", options: { precision: 1 } },
   );
+  tasks.records[2]!.fields[AWKWARD.longA] = "long A";
+  tasks.records[2]!.fields[AWKWARD.longB] = 2.5;
   tasks.records[0]!.fields[AWKWARD.idField] = "T-1";
   tasks.records[1]!.fields[AWKWARD.quoted] = 'line one\nline two, with a "quote" and a tab\there';
   sample.tables.push({

@@ -34,6 +34,8 @@ import S3rver from "s3rver";
 
 export interface S3RequestLog {
   method: string;
+  /** The Host header: `127.0.0.1:PORT`, or `<bucket>.localhost:PORT` for virtual-hosted requests. */
+  host: string;
   /** Path-style path: /bucket/key (decoded). */
   path: string;
   query: string;
@@ -108,6 +110,7 @@ export async function startS3Server(
       const host = request.headers.get("host") ?? url.host;
       const entry: S3RequestLog = {
         method: request.method,
+        host,
         path: "",
         query: url.search,
         status: 0,
