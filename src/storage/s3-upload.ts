@@ -31,13 +31,14 @@ export async function uploadObject(
   const mib = 1024 * 1024;
   const bySize = size ? Math.ceil(size / (MAX_PARTS - 1) / mib) * mib : 0;
   const partSize = Math.max(options.partSize ?? DEFAULT_PART_SIZE, bySize);
-  const path = body instanceof Blob ? (body as { name?: unknown }).name : undefined;
-  const source =
-    typeof path === "string" && path
-      ? await fileParts(path, (body as Blob).size, partSize)
-      : body instanceof Blob
-        ? blobParts(body, partSize)
-        : streamParts(body, partSize);
+  // A whole file (not a slice of one: a slice keeps its file's name) is hashed from the file itself.
+  const name = body instanceof Blob ? (body as { name?: unknown }).name : undefined;
+  const path = typeof name === "string" && name && Bun.file(name).size === (body as Blob).size ? name : undefined;
+  const source = path
+    ? await fileParts(path, (body as Blob).size, partSize)
+    : body instanceof Blob
+      ? blobParts(body, partSize)
+      : streamParts(body, partSize);
   try {
     return await upload(client, key, where, source, partSize, options);
   } catch (error) {

@@ -107,6 +107,11 @@ export function storageConformance(title: string, make: () => Promise<Conformanc
         const file = Bun.file(join(dir, "src.bin"));
         expect((await s.write("from-file.zip", file, { size: file.size })).size).toBe(bytes.length);
         expect(sha(await collect(await s.read("from-file.zip")))).toBe(sha(bytes));
+        const slice = file.slice(1000, 1000 + Math.floor(bytes.length / 2));
+        await s.write("from-slice.zip", slice);
+        expect(sha(await collect(await s.read("from-slice.zip")))).toBe(
+          sha(bytes.subarray(1000, 1000 + Math.floor(bytes.length / 2))),
+        );
         await s.write("from-blob.zip", new Blob([bytes.subarray(0, 777)]));
         expect(sha(await collect(await s.read("from-blob.zip")))).toBe(sha(bytes.subarray(0, 777)));
         if (subject.leftovers) expect(await subject.leftovers()).toBe(0);
