@@ -3,6 +3,10 @@ import { describe, expect, test } from "bun:test";
 import type { BaseReport } from "../src/backup/run.ts";
 import { createProgress } from "../src/progress.ts";
 
+const ESC = String.fromCharCode(27);
+const ESCAPE_OR_BREAK = new RegExp(`(${ESC}\\[\\d*[AJ]|\\r|\\n)`);
+const CURSOR_UP = new RegExp(`^${ESC}\\[(\\d*)A$`);
+
 /** A terminal of `columns` width: applies the escapes the display uses (cursor up, carriage return, erase below). */
 function terminal(columns = 200) {
   let lines: string[] = [""];
@@ -10,8 +14,8 @@ function terminal(columns = 200) {
   const stream = {
     columns,
     write(text: string) {
-      for (const part of text.split(/(\x1b\[\d*[AJ]|\r|\n)/)) {
-        const up = /^\x1b\[(\d*)A$/.exec(part);
+      for (const part of text.split(ESCAPE_OR_BREAK)) {
+        const up = CURSOR_UP.exec(part);
         if (up) row = Math.max(0, row - Number(up[1] || 1));
         else if (part === "\x1b[0J") lines = [...lines.slice(0, row), ""];
         else if (part === "\r") lines[row] = "";
