@@ -70,10 +70,11 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
           continue;
         }
         // A timer that fired late (a busy event loop) may have let an earlier slot's request go
-        // after its time: never send closer than one interval after any earlier send.
+        // after its time: never send closer than one interval after any earlier send. Only real sends
+        // count: waiting on reservations whose own timers are late would starve a request on a busy machine.
         for (let check = 0; check < 100; check++) {
           const t = now();
-          const earliest = Math.max(...lanes.map((lane) => lastBefore(lane, t, slot) + lane.interval));
+          const earliest = Math.max(...lanes.map((lane) => lane.lastSent + lane.interval));
           if (earliest <= t) {
             sendAt = t;
             break;
@@ -88,6 +89,7 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
       for (const lane of lanes) {
         remove(lane, slot);
         insert(lane, sendAt);
+        lane.lastSent = Math.max(lane.lastSent, sendAt);
       }
       return;
     }
@@ -114,10 +116,12 @@ interface Lane {
   /** Reserved send times, ascending; past ones are kept for one interval since they still constrain. */
   slots: number[];
   pausedUntil: number;
+  /** When the latest request on this lane was let through. */
+  lastSent: number;
 }
 
 function newLane(interval: number): Lane {
-  return { interval, slots: [], pausedUntil: 0 };
+  return { interval, slots: [], pausedUntil: 0, lastSent: Number.NEGATIVE_INFINITY };
 }
 
 /** The earliest time >= t that is at least one interval away from every reservation in every lane. */
@@ -146,16 +150,6 @@ function fit(lane: Lane, t: number): number {
     t = slot + lane.interval;
   }
   return t;
-}
-
-/** The latest reservation at or before t other than `own` (-Infinity if none). */
-function lastBefore(lane: Lane, t: number, own: number): number {
-  let last = -Infinity;
-  for (const slot of lane.slots) {
-    if (slot > t) break;
-    if (slot !== own) last = slot;
-  }
-  return last;
 }
 
 function prune(lane: Lane, now: number): void {

@@ -11,6 +11,7 @@ import type { AirtableSettings } from "../config/load.ts";
 import { AirbackupError } from "../errors.ts";
 import { archiveName } from "../storage/archive-names.ts";
 import { LocalStorage } from "../storage/local.ts";
+import type { Lock } from "../storage/lock.ts";
 import { type AttachmentFetcher, type AttachmentStats, createAttachmentFetcher } from "./attachments.ts";
 import { backupTables, indexLines, type TableResult } from "./backup-table.ts";
 import { type BasePlan, type BaseTarget, describeSchemaChanges, listTargets, planBase } from "./discover.ts";
@@ -131,7 +132,7 @@ async function backupBase(
   let archive: ArchiveWriter | undefined;
   let previous: PreviousArchive | undefined;
   let fetcher: AttachmentFetcher | undefined;
-  let lock: Awaited<ReturnType<typeof lockBase>> | undefined;
+  let lock: Lock | undefined;
   try {
     // One backup of a base per output directory at a time; its killed runs' old leftovers go first.
     lock = await lockBase(options.outDir, target.id, started, (message) =>
