@@ -8,6 +8,7 @@ import type { RandomAccessFile } from "../archive/random-access-file.ts";
 import { readManifestOf } from "../archive/verify.ts";
 import { openZip, type ZipArchive } from "../archive/zip-reader.ts";
 import { parseArchiveName } from "../storage/archive-names.ts";
+import { pathIn } from "../storage/prune.ts";
 import type { Storage } from "../storage/storage.ts";
 
 /** Where earlier archives are looked for: a Storage (the output directory, or S3 read by Range requests). */
@@ -47,7 +48,7 @@ export async function openPreviousArchive(
   }
   candidates.sort((a, b) => b.at - a.at); // newest first; a stable sort keeps the first shelf's copy first
   for (const { shelf, name } of candidates) {
-    const label = shelf.label.endsWith("/") ? `${shelf.label}${name}` : `${shelf.label}/${name}`;
+    const label = pathIn(shelf, name);
     try {
       return await openIndexed(await shelf.open(name), label, baseId);
     } catch (error) {

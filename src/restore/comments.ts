@@ -23,12 +23,14 @@ export async function restoreComments(ctx: RestoreContext, runs: TableRun[]): Pr
       const recordId = ctx.journal.state.records.get(run.oldId)?.get(line.record);
       if (!recordId) continue; // the record was not restored (reported already)
       const oldestFirst = [...line.comments].sort((a, b) => Date.parse(a.createdTime) - Date.parse(b.createdTime));
-      const todo = oldestFirst.filter((c) => !ctx.journal.state.comments.has(commentKey(run, line.record, c)));
-      if (todo.length === 0) continue;
+      const notYetRestored = oldestFirst.filter(
+        (c) => !ctx.journal.state.comments.has(commentKey(run, line.record, c)),
+      );
+      if (notYetRestored.length === 0) continue;
       if (!announced) ctx.onEvent({ type: "step", message: `${run.name}: restoring comments` });
       announced = true;
       await pipeline.add(async () => {
-        for (const comment of todo) await restoreComment(ctx, run, line.record, recordId, comment);
+        for (const comment of notYetRestored) await restoreComment(ctx, run, line.record, recordId, comment);
       });
     }
     await pipeline.drain();

@@ -128,7 +128,7 @@ export async function checkIntact(storage: Storage, archive: ArchiveName): Promi
 }
 
 /** `<dir>/<name>` or `s3://bucket/<prefix><name>`, for messages. */
-export function pathIn(storage: Storage, name: string): string {
+export function pathIn(storage: Pick<Storage, "label">, name: string): string {
   return `${storage.label.replace(/\/+$/, "")}/${name}`;
 }
 

@@ -2,6 +2,7 @@
 // would take minutes at Airtable's rate limit): four tables linked in a ring, every common field type, an
 // optional long text to reach a record size, and optional attachment files. For export tests and benchmarks.
 import { createArchive } from "../../src/archive/archive-writer.ts";
+import type { ArchivedAttachment } from "../../src/archive/contents.ts";
 
 export interface SyntheticOptions {
   /** Records in all, spread over the four tables. */
@@ -26,16 +27,7 @@ export async function writeSyntheticArchive(path: string, options: SyntheticOpti
     const tables = SYNTHETIC_TABLES.map((name, t) => ({ id: tableId(t), name, fields: fields(t) }));
     await archive.writeSchema({ tables });
     const perTable = Math.ceil(options.records / tables.length);
-    const files: {
-      id: string;
-      sha256: string;
-      filename: string;
-      type: string;
-      size: number;
-      table: string;
-      record: string;
-      field: string;
-    }[] = [];
+    const files: ArchivedAttachment[] = [];
     const fileBytes = options.fileBytes ?? 1_000_000;
     for (let i = 0; i < (options.files ?? 0); i++) {
       const data = crypto.getRandomValues(new Uint8Array(Math.min(fileBytes, 65536)));
