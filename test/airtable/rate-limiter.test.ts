@@ -140,3 +140,59 @@ describe("rate limiter (virtual clock)", () => {
     expect(next.times[0]?.at).toBe(0);
   });
 });
+
+/** Bases paging one request at a time: each waits for its answer (`latencyMs`, plus any hold-up) before asking again. */
+async function pageBases(
+  clock: VirtualClock,
+  limiter: RateLimiter,
+  plans: { base: string; requests: number; startAt?: number; holdUp?: (request: number) => number }[],
+  latencyMs = 150,
+): Promise<Map<string, number[]>> {
+  const sent = new Map<string, number[]>(plans.map((p) => [p.base, []]));
+  const done = Promise.all(
+    plans.map(async (plan) => {
+      await clock.sleep(plan.startAt ?? 0);
+      for (let i = 0; i < plan.requests; i++) {
+        await limiter.acquire(plan.base);
+        sent.get(plan.base)?.push(clock.now());
+        await clock.sleep(latencyMs + (plan.holdUp?.(i) ?? 0));
+      }
+    }),
+  );
+  await clock.run();
+  await done;
+  return sent;
+}
+
+describe("rate limiter: many bases sharing the token's 50/s", () => {
+  const twelve = Array.from({ length: 12 }, (_, i) => `app${String(i).padStart(2, "0")}`);
+
+  test("a base held up once catches up: all finish within one round of the token, none left alone at 5/s", async () => {
+    const { clock, limiter } = setup();
+    // 12 bases of 15 pages want 60/s; the token gives 48.8/s, one request each per round of 12 x 20.5 ms.
+    // The first base loses 600 ms on its third page (a slow answer, a busy event loop).
+    const sent = await pageBases(
+      clock,
+      limiter,
+      twelve.map((base, i) => ({ base, requests: 15, holdUp: (r) => (i === 0 && r === 2 ? 600 : 0) })),
+    );
+    const last = twelve.map((base) => Math.max(...(sent.get(base) ?? [])));
+    expect(Math.max(...last) - Math.min(...last)).toBeLessThanOrEqual(12 * 20.5);
+    const all = [...sent.values()].flat();
+    expect(maxInWindow(all)).toBeLessThanOrEqual(50);
+    for (const base of twelve) expect(Math.min(...gapsOf(sent.get(base) ?? []))).toBeGreaterThanOrEqual(205);
+    // 180 requests at 20.5 ms are 3.67 s: the token stays busy to the end.
+    expect(Math.max(...all)).toBeLessThan(180 * 20.5 + 250);
+  });
+
+  test("a base far ahead still gets its share when eleven new bases arrive", async () => {
+    const { clock, limiter } = setup();
+    const sent = await pageBases(clock, limiter, [
+      { base: "appBig", requests: 40 },
+      ...twelve.slice(1).map((base) => ({ base, requests: 15, startAt: 2000 })),
+    ]);
+    // From 2 s the newcomers want 11 x 5/s of the token's 48.8/s; the big base gets a twelfth, not nothing.
+    const during = (sent.get("appBig") ?? []).filter((t) => t >= 2100 && t < 4100);
+    expect(during.length).toBeGreaterThanOrEqual(6);
+  });
+});
