@@ -14,8 +14,12 @@ import {
   tablePath,
 } from "./layout.ts";
 import type { Manifest } from "./manifest.ts";
+import { fileChunks } from "./random-access-file.ts";
 import { verifyArchive } from "./verify.ts";
 import { createZipWriter, type ZipEntryData, type ZipEntryResult, type ZipWriter } from "./zip-writer.ts";
+
+/** Bytes of a spooled table or an attachment file read at a time (at least the compressibility probe's 4 KB). */
+const FILE_BUFFER = 256 * 1024;
 
 export interface ArchiveOptions {
   tool: { name: string; version: string };
@@ -81,6 +85,7 @@ export async function createArchive(finalPath: string, options: ArchiveOptions):
   const stored = new Set<string>();
   const attachments = { count: 0, files: 0, bytes: 0, path: ATTACHMENT_INDEX_PATH };
   let indexWritten = false;
+  const fileBuffer = new Uint8Array(FILE_BUFFER); // files are read into it, one at a time (the lane is serial)
   let state: "open" | "finished" | "aborted" = "open";
   let tail: Promise<unknown> = Promise.resolve();
 
@@ -136,7 +141,8 @@ export async function createArchive(finalPath: string, options: ArchiveOptions):
       serial(async () => {
         const counter = { lines: 0 };
         const path = tablePath(table.id);
-        const { sha256 } = await add(path, countLines(Bun.file(file).stream(), counter), "application/x-ndjson");
+        const chunks = fileChunks(file, fileBuffer);
+        const { sha256 } = await add(path, countLines(chunks, counter), "application/x-ndjson");
         if (counter.lines !== records)
           throw new Error(`${file} holds ${counter.lines} lines, expected ${records} records`);
         tables.push({ id: table.id, name: table.name, records, path, sha256 });
@@ -151,7 +157,9 @@ export async function createArchive(finalPath: string, options: ArchiveOptions):
         attachments.bytes += result.size;
         return true;
       }),
-    addAttachmentFile: (sha256, path, contentType) => writer.addAttachment(sha256, Bun.file(path), { contentType }),
+    // Read into one buffer used again (the lane is serial): copying files allocates nothing per chunk.
+    addAttachmentFile: (sha256, path, contentType) =>
+      writer.addAttachment(sha256, fileChunks(path, fileBuffer), { contentType }),
     writeAttachmentIndex: (lines) =>
       serial(async () => {
         if (indexWritten) throw new Error("attachments.jsonl was already written");
@@ -263,8 +271,8 @@ async function* jsonl(
   }
 }
 
-async function* countLines(stream: ReadableStream<Uint8Array>, counter: { lines: number }): AsyncIterable<Uint8Array> {
-  for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
+async function* countLines(chunks: AsyncIterable<Uint8Array>, counter: { lines: number }): AsyncIterable<Uint8Array> {
+  for await (const chunk of chunks) {
     for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) counter.lines++;
     yield chunk;
   }

@@ -31,9 +31,10 @@ export async function createFileSink(
     throw ioError(`cannot create ${path}`, error);
   }
   const file = handle;
-  let buffer = new Uint8Array(BUFFER_BYTES);
+  const buffer = new Uint8Array(BUFFER_BYTES);
   let used = 0;
   let closed = false;
+  let draining = false;
 
   async function writeAll(bytes: Uint8Array): Promise<void> {
     try {
@@ -42,10 +43,10 @@ export async function createFileSink(
       throw ioError(`cannot write ${path}`, error);
     }
   }
+  // Writes are awaited one at a time (the zip writer's lane): the buffer is free again once drained.
   async function drain(): Promise<void> {
     if (used === 0) return;
     const full = buffer.subarray(0, used);
-    buffer = new Uint8Array(BUFFER_BYTES); // the old buffer may still be referenced by a pending write
     used = 0;
     await writeAll(full);
   }
@@ -54,7 +55,9 @@ export async function createFileSink(
     path,
     async write(chunk) {
       if (closed) throw new Error(`${path} is closed`);
-      if (used + chunk.length > BUFFER_BYTES) await drain();
+      if (draining) throw new Error(`${path}: a write while the previous one is still being written`);
+      draining = used + chunk.length > BUFFER_BYTES;
+      if (draining) await drain().finally(() => (draining = false));
       if (chunk.length >= BUFFER_BYTES) return writeAll(chunk);
       buffer.set(chunk, used);
       used += chunk.length;

@@ -23,6 +23,7 @@ export interface VerifyReport {
 
 /** Enough to name what is wrong without flooding the terminal on a badly damaged archive. */
 const MAX_PROBLEMS = 50;
+const READ_BUFFER = 256 * 1024;
 
 /** `signal` stops the check between chunks: an aborted verify throws the signal's reason, never a report. */
 export async function verifyArchive(
@@ -94,6 +95,9 @@ async function checkEntries(
     return;
   }
   const tableByPath = new Map(manifest.tables.map((t) => [t.path, t]));
+  // Stored entries (files, most of an archive's bytes) are read into one buffer, used again: every
+  // consumer below is done with a chunk before it asks for the next.
+  const buffer = new Uint8Array(READ_BUFFER);
   for (const name of Object.keys(manifest.entries))
     if (!zip.entry(name)) problem(`${name} is listed in the manifest but missing from the archive`);
   for (const table of manifest.tables) {
@@ -114,7 +118,7 @@ async function checkEntries(
     }
     try {
       const hasher = new Bun.CryptoHasher("sha256");
-      const hashing = hashed(zip, entry, hasher, signal);
+      const hashing = hashed(zip, entry, hasher, signal, buffer);
       const table = tableByPath.get(entry.name);
       if (table) {
         const lines = await readJsonLines(hashing, entry.name, isRecordLine);
@@ -169,8 +173,9 @@ async function* hashed(
   entry: ZipEntry,
   hasher: Bun.CryptoHasher,
   signal: AbortSignal | undefined,
+  into: Uint8Array,
 ): AsyncIterable<Uint8Array> {
-  for await (const chunk of zip.readEntry(entry)) {
+  for await (const chunk of zip.readEntry(entry, { into })) {
     signal?.throwIfAborted();
     hasher.update(chunk);
     yield chunk;

@@ -23,8 +23,12 @@ export interface ZipArchive {
   /** Entries in central directory order. */
   readonly entries: readonly ZipEntry[];
   entry(name: string): ZipEntry | undefined;
-  /** The entry's uncompressed bytes in chunks; throws ARCHIVE_CORRUPT as soon as anything does not add up. */
-  readEntry(entry: ZipEntry): AsyncIterable<Uint8Array>;
+  /**
+   * The entry's uncompressed bytes in chunks; throws ARCHIVE_CORRUPT as soon as anything does not add up.
+   * With `into`, a stored entry is read into that buffer again and again: each chunk is a view of it, valid
+   * only until the next one is asked for (a large copy then allocates nothing per chunk).
+   */
+  readEntry(entry: ZipEntry, options?: { into?: Uint8Array }): AsyncIterable<Uint8Array>;
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -62,7 +66,7 @@ export async function openZip(source: string | OpenedSource): Promise<ZipArchive
     );
   });
 
-  async function* readEntry(entry: ZipEntry): AsyncIterable<Uint8Array> {
+  async function* readEntry(entry: ZipEntry, options: { into?: Uint8Array } = {}): AsyncIterable<Uint8Array> {
     const corrupt = (message: string, cause?: unknown) =>
       new AirbackupError("ARCHIVE_CORRUPT", `${path}: ${entry.name}: ${message}`, { cause });
     if (entry.flags & FLAG_ENCRYPTED) throw corrupt("is encrypted (not supported)");
@@ -100,9 +104,13 @@ export async function openZip(source: string | OpenedSource): Promise<ZipArchive
     const end = dataStart + entry.compressedSize;
     if (entry.compressedSize === 0 && entry.method === METHOD_DEFLATE)
       throw corrupt("deflated entry with no compressed data");
+    // Inflate may hold on to its input: only a stored entry's chunks are read into the caller's buffer.
+    const into = entry.method === METHOD_STORED && file.readInto && options.into?.length ? options.into : undefined;
     async function* compressed(): AsyncIterable<Uint8Array> {
       for (let at = dataStart; at < end; ) {
-        const chunk = await file.read(at, Math.min(READ_BYTES, end - at));
+        const length = Math.min(into?.length ?? READ_BYTES, end - at);
+        const chunk = into ? into.subarray(0, length) : await file.read(at, length);
+        if (into) await file.readInto?.(chunk, at);
         at += chunk.length;
         yield chunk;
       }

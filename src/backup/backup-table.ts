@@ -20,17 +20,26 @@ export interface TableResult {
   commented: string[];
 }
 
-/** Every table of the plan; the first failure stops the others (through the run's signal) and is thrown. */
+/**
+ * Every table of the plan; the first failure stops the others (through the run's signal) and is thrown.
+ * `onListed` is called once every table's last page is in, while they are still being written.
+ */
 export async function backupTables(
   run: BaseRun,
   plan: BasePlan,
   archive: ArchiveWriter,
   fetcher: AttachmentFetcher,
   tmpDir: string,
+  onListed?: () => void,
 ): Promise<TableResult[]> {
+  let unlisted = plan.tables.length;
+  const listed = () => {
+    if (--unlisted === 0) onListed?.();
+  };
+  if (unlisted === 0) onListed?.();
   const settled = await Promise.allSettled(
     plan.tables.map((table) =>
-      backupTable(run, plan, table, archive, fetcher, tmpDir).catch((error: unknown) => {
+      backupTable(run, plan, table, archive, fetcher, tmpDir, listed).catch((error: unknown) => {
         run.stop.abort(error);
         throw error;
       }),
@@ -49,6 +58,7 @@ export async function backupTable(
   archive: ArchiveWriter,
   fetcher: AttachmentFetcher,
   tmpDir: string,
+  onListed?: () => void,
 ): Promise<TableResult> {
   const { options } = run;
   const spool = join(tmpDir, `table-${table.key}.jsonl`);
@@ -78,6 +88,7 @@ export async function backupTable(
         await fetcher.room(); // bounded work in flight: the listing waits while the download queue is full
       },
     });
+    onListed?.();
     // Without schema access the "id" is the configured name: the key is its safe, unique entry name.
     await archive.writeTableFile({ id: table.key, name: table.name }, spool, records);
     run.report.tables.push({ id: table.id, name: table.name, records });

@@ -19,7 +19,10 @@ export interface PreviousArchive {
   readonly label: string;
   /** The sha256 the previous archive's index gives this attachment at this size, if it holds it. */
   lookup(attachmentId: string, size: number): string | undefined;
-  /** The stored bytes of `sha256` (CRC-32 and size checked as they are read); the caller checks the sha256. */
+  /**
+   * The stored bytes of `sha256` (CRC-32 and size checked as they are read); the caller checks the sha256.
+   * Each chunk is valid only until the next one is asked for (its buffer is used again).
+   */
   read(sha256: string): AsyncIterable<Uint8Array>;
   close(): Promise<void>;
 }
@@ -60,8 +63,12 @@ export async function openPreviousArchive(
 
 // --- internal ---
 
+/** Bytes copied at a time from an earlier archive, into buffers used again (a copy allocates nothing per chunk). */
+const COPY_BUFFER = 256 * 1024;
+
 async function openIndexed(file: RandomAccessFile, label: string, baseId: string): Promise<PreviousArchive> {
   const zip = await openZip({ file, label });
+  const spare: Uint8Array[] = []; // one per copy in flight, kept for the next
   try {
     const manifest = await readManifestOf(zip);
     if (manifest.base.id !== baseId) throw new Error(`it holds base ${manifest.base.id}`);
@@ -75,7 +82,12 @@ async function openIndexed(file: RandomAccessFile, label: string, baseId: string
       async *read(sha256) {
         const entry = zip.entry(attachmentPath(sha256));
         if (!entry) throw new Error(`${label}: ${attachmentPath(sha256)} is missing`);
-        yield* zip.readEntry(entry);
+        const into = spare.pop() ?? new Uint8Array(COPY_BUFFER);
+        try {
+          yield* zip.readEntry(entry, { into });
+        } finally {
+          spare.push(into);
+        }
       },
       close: () => zip.close(),
     };

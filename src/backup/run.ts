@@ -143,12 +143,20 @@ async function backupBase(
     archive = await openArchive(run, plan, started);
     previous = await findPrevious(run, plan, started);
     fetcher = startDownloads(run, plan, archive, tmpDir, previous);
-    const tables = await backupTables(run, plan, archive, fetcher, tmpDir);
+    // The schema is read again as soon as the last page is in (records are stored by field name, so a
+    // rename after that changes nothing archived), while the tables are still being written.
+    let schemaChanges: Promise<string[]> | undefined;
+    const readSchemaAgain = () => {
+      if (!plan.schema) return;
+      schemaChanges = changesSince(run, plan);
+      schemaChanges.catch(() => {}); // awaited below; a failure of the tables comes first
+    };
+    const tables = await backupTables(run, plan, archive, fetcher, tmpDir, readSchemaAgain);
     await fetcher.drain();
     report.attachments = fetcher.stats;
     if (options.attachments) await archive.writeAttachmentIndex(indexLines(tables, fetcher));
     if (options.comments) await writeComments(run, plan, archive, tables);
-    if (plan.schema) await checkSchemaUnchanged(run, plan);
+    for (const change of (await schemaChanges) ?? []) run.warn(`schema changed: ${change}`);
     report.path = await archive.finish({
       warnings: report.warnings,
       finishedAt: now(),
@@ -268,10 +276,9 @@ async function writeComments(run: BaseRun, plan: BasePlan, archive: ArchiveWrite
   }
 }
 
-async function checkSchemaUnchanged(run: BaseRun, plan: BasePlan): Promise<void> {
-  const after = await getBaseSchema(run.client, plan.id);
-  for (const change of describeSchemaChanges(plan.schema!, after, new Set(plan.tables.map((t) => t.id))))
-    run.warn(`schema changed: ${change}`);
+async function changesSince(run: BaseRun, plan: BasePlan): Promise<string[]> {
+  const after = await getBaseSchema(run.client, plan.id, { signal: run.signal });
+  return describeSchemaChanges(plan.schema!, after, new Set(plan.tables.map((t) => t.id)));
 }
 
 /** Runs `fn` over `items`, at most `limit` at a time, starting each as soon as a slot frees. */

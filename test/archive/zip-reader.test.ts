@@ -17,7 +17,7 @@ import {
 import { AirbackupError } from "../../src/errors.ts";
 import { requireTool, skipWithout } from "../support/tools.ts";
 import { sha256Hex } from "../support/zip-oracles.ts";
-import { tempDir, writeZip } from "./helpers.ts";
+import { randomBytes, tempDir, writeZip } from "./helpers.ts";
 
 /** Reads every entry fully; returns name -> sha256. */
 async function readAll(path: string): Promise<Map<string, string>> {
@@ -108,6 +108,35 @@ describe("reads what other tools write", () => {
     ]);
     expect(py.exitCode).toBe(0);
     expect(await readAll(dir.file("py.zip"))).toEqual(new Map([["a/b.json", sha256Hex(text)]]));
+  });
+});
+
+describe("copies without a buffer per chunk", () => {
+  test("a stored entry read `into` a buffer comes as views of it, same bytes; a deflated one ignores it", async () => {
+    using dir = tempDir();
+    const path = dir.file("copy.zip");
+    const stored = randomBytes(700_000);
+    await writeZip(path, [
+      ["file.bin", stored, { compress: false }],
+      ["table.jsonl", text, { compress: true }],
+    ]);
+    await using zip = await openZip(path);
+    const into = new Uint8Array(64 * 1024);
+    const hash = new Bun.CryptoHasher("sha256");
+    let chunks = 0;
+    for await (const chunk of zip.readEntry(zip.entry("file.bin")!, { into })) {
+      expect(chunk.buffer).toBe(into.buffer); // no new buffer: a 300 MB copy allocates 64 KB, not 300 MB
+      hash.update(chunk);
+      chunks++;
+    }
+    expect(chunks).toBe(Math.ceil(700_000 / into.length));
+    expect(hash.digest("hex")).toBe(sha256Hex(stored));
+    let inflated = "";
+    for await (const chunk of zip.readEntry(zip.entry("table.jsonl")!, { into })) {
+      expect(chunk.buffer).not.toBe(into.buffer); // the inflater may still hold its input
+      inflated += new TextDecoder().decode(chunk, { stream: true });
+    }
+    expect(inflated).toBe(text);
   });
 });
 
