@@ -37,33 +37,55 @@ export async function schemaAndRecords(
     ),
   );
   const files = staging ? stageFiles(ctx, staging, wanted) : undefined;
-  const ids = await besides(createTables(ctx, plan, new Set(ctx.journal.state.tables.keys())), files);
-  const targets = attachmentTargets(plan, ids);
-  if (staging && files) ctx.staging = bindStaging(staging, await files, targets);
+  const bind = async (ids: TargetIds) => {
+    if (staging && files) ctx.staging = bindStaging(staging, await files, attachmentTargets(plan, ids));
+  };
+  const created = () => new Set(ctx.journal.state.tables.keys());
 
-  const linking = createLinks(ctx, plan, ids);
-  // The fill order is known before the links exist: it depends on which links there are, not their ids.
-  const pending = { tables: ids.tables, fields: new Map(ids.fields) };
-  for (const t of plan.tables)
-    for (const f of t.fields)
-      if (f.action === "link" || f.action === "inverse") pending.fields.set(f.source.id, PENDING);
-  const first = tableRuns(planLinks(plan, pending), pending, staging !== undefined)[0];
-  const early = first && !first.fields.some((f) => f.key === PENDING) ? first : undefined;
-  const settled = await Promise.allSettled([
-    linking,
+  // The fill order depends on which tables and links there are, not on their ids: the first table is
+  // created and filled while the others and every link field are made.
+  const pending: TargetIds = { tables: new Map(), fields: new Map() };
+  for (const t of plan.tables) {
+    pending.tables.set(t.source.id, PENDING);
+    for (const f of t.fields) pending.fields.set(f.source.id, PENDING);
+  }
+  const firstTable = planLinks(plan, pending).order[0];
+  let early: TableRun | undefined;
+  if (firstTable) {
+    const own = await besides(createTables(ctx, { ...plan, tables: [firstTable] }, created()), files);
+    await besides(bind(own), files);
+    const mixed = {
+      tables: new Map([...pending.tables, ...own.tables]),
+      fields: new Map([...pending.fields, ...own.fields]),
+    };
+    const run = tableRuns(planLinks(plan, mixed), mixed, staging !== undefined)[0];
+    if (run?.oldId === firstTable.source.id && !run.fields.some((f) => f.key === PENDING)) early = run;
+  }
+  const schema = besides(
+    createTables(ctx, plan, created()).then(async (ids) => {
+      await createLinks(ctx, plan, ids);
+      return ids;
+    }),
+    files,
+  );
+  const [made, filled] = await Promise.allSettled([
+    schema,
     early ? restoreRecords(ctx, early, counts.get(early.oldId) ?? 0) : undefined,
   ]);
-  for (const r of settled) if (r.status === "rejected") throw r.reason;
+  if (made.status === "rejected") throw made.reason;
+  if (filled.status === "rejected") throw filled.reason;
+  const ids = made.value;
+  await bind(ids);
 
   const links = planLinks(plan, ids);
   const runs = tableRuns(links, ids, staging !== undefined);
   for (const run of runs) if (run.oldId !== early?.oldId) await restoreRecords(ctx, run, counts.get(run.oldId) ?? 0);
-  return { ids, links, runs, targets };
+  return { ids, links, runs, targets: attachmentTargets(plan, ids) };
 }
 
 // --- internal ---
 
-/** Stands in for a link field's id until it is created: no run that writes it starts before. */
+/** Stands in for an id not made yet: no run that writes it starts before it is. */
 const PENDING = "(pending)";
 
 /** Awaits `main`; if it fails, lets `other` (which shares the journal) settle before throwing. */

@@ -42,7 +42,7 @@ export interface RestoreOptions {
 }
 
 /** Extra spacing between a base's sends while writes are pipelined (a fraction of 200 ms). */
-const PIPELINED_MARGIN = 0.1;
+const PIPELINED_MARGIN = 0.05;
 
 export async function runRestore(options: RestoreOptions): Promise<RestoreReport> {
   const started = performance.now();
@@ -50,7 +50,7 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreReport
   const client = createAirtableClient({
     ...options.airtable,
     // Several writes in flight, each answered after ~0.6 s: the server's arrival clock jitters more than
-    // for one request at a time, so sends are spaced with a wider margin (220 ms, not 205 ms, per base): a 429 costs 30 s.
+    // for one request at a time, so sends are spaced with a wider margin (210 ms, not 205 ms, per base): a 429 costs 30 s.
     limiter: createRateLimiter({ margin: PIPELINED_MARGIN }),
     userAgent: options.userAgent,
     signal: options.signal,
