@@ -142,7 +142,8 @@ export async function confirmStaged(
     byRecord.set(recordId, [...(byRecord.get(recordId) ?? []), [fieldId, files]]);
     expected.set(tableId, byRecord);
   }
-  for (const [tableId, byRecord] of expected) {
+  // One table's reads after another; the tables side by side (the client's limiter paces them).
+  const readBack = async ([tableId, byRecord]: [string, Map<string, [string, StagedFile[]][]>]) => {
     const ids = [...byRecord.keys()];
     const fields = [...new Set([...byRecord.values()].flatMap((cells) => cells.map(([fieldId]) => fieldId)))];
     for (let i = 0; i < ids.length; i += READ_BACK_IDS) {
@@ -173,6 +174,10 @@ export async function confirmStaged(
         }
       }
     }
-  }
-  for (const sha256 of used) if (!missed.has(sha256)) await storage.delete(sha256);
+  };
+  const results = await Promise.allSettled([...expected].map(readBack));
+  for (const r of results) if (r.status === "rejected") throw r.reason;
+  const confirmed = [...used].filter((sha256) => !missed.has(sha256));
+  for (let i = 0; i < confirmed.length; i += STAGING_IN_FLIGHT)
+    await Promise.all(confirmed.slice(i, i + STAGING_IN_FLIGHT).map((sha256) => storage.delete(sha256)));
 }
