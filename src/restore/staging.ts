@@ -31,18 +31,31 @@ export interface Staging {
   where(sha256: string): string;
 }
 
-/** Uploads every distinct file the restore needs (once; an earlier run's staged copies are reused). */
+/** A file cell of an archived record, before the target's field ids are known. */
+export interface ArchivedFileCell extends StagedFile {
+  table: string;
+  record: string;
+  /** The archived field, as the archive names it (`table/field` is a key of AttachmentTargets). */
+  field: string;
+}
+
+/** Files uploaded at once while staging. */
+const STAGING_IN_FLIGHT = 4;
+
+/**
+ * Uploads every distinct file of the fields in `wanted` (`archivedTableId/field` keys), a few at once, and
+ * once only (an earlier run's staged copies are reused). Needs no target ids, so it runs beside the schema.
+ */
 export async function stageFiles(
   ctx: RestoreContext,
   storage: S3Storage,
-  targets: AttachmentTargets,
-): Promise<Staging> {
+  wanted: ReadonlySet<string>,
+): Promise<ArchivedFileCell[]> {
   const { state } = ctx.journal;
-  const cells = new Map<string, StagedFile[]>();
+  const cells: ArchivedFileCell[] = [];
   const needed = new Set<string>();
   for await (const att of ctx.source.attachments()) {
-    const target = targets.get(`${att.table}/${att.field}`);
-    if (!target) continue;
+    if (!wanted.has(`${att.table}/${att.field}`)) continue;
     const key = attachmentKey(att);
     if (state.attachments.has(key)) continue;
     if (!att.sha256) {
@@ -53,22 +66,52 @@ export async function stageFiles(
       });
       continue;
     }
-    const cell = `${att.table}/${att.record}/${target.fieldId}`;
-    cells.set(cell, [...(cells.get(cell) ?? []), { sha256: att.sha256, filename: att.filename, key }]);
+    cells.push({
+      table: att.table,
+      record: att.record,
+      field: att.field,
+      sha256: att.sha256,
+      filename: att.filename,
+      key,
+    });
     needed.add(att.sha256);
   }
   let staged = 0;
-  for (const sha256 of needed) {
-    throwIfInterrupted(ctx.signal);
-    const size = ctx.source.fileSize(sha256);
-    if ((await storage.stat(sha256))?.size === size) continue; // staged by an earlier run
-    await storage.write(sha256, ctx.source.fileStream(sha256), {
-      ...(size === undefined ? {} : { size }),
-      signal: ctx.signal,
-    });
-    staged++;
-  }
+  const queue = [...needed];
+  const worker = async () => {
+    for (let sha256 = queue.shift(); sha256 !== undefined; sha256 = queue.shift()) {
+      throwIfInterrupted(ctx.signal);
+      const size = ctx.source.fileSize(sha256);
+      if ((await storage.stat(sha256))?.size === size) continue; // staged by an earlier run
+      try {
+        await storage.write(sha256, ctx.source.fileStream(sha256), {
+          ...(size === undefined ? {} : { size }),
+          signal: ctx.signal,
+        });
+      } catch (error) {
+        queue.length = 0; // the others finish the file they are on, and take no more
+        throw error;
+      }
+      staged++;
+    }
+  };
+  // Every worker settles before the first failure is thrown: none is left writing.
+  const results = await Promise.allSettled(Array.from({ length: STAGING_IN_FLIGHT }, worker));
+  const failed = results.find((r) => r.status === "rejected");
+  if (failed) throw failed.reason;
   if (staged > 0) ctx.onEvent({ type: "step", message: `staged ${staged} files at ${storage.where("")}` });
+  return cells;
+}
+
+/** The staged files by target cell, once the target's field ids are known. */
+export function bindStaging(storage: S3Storage, files: ArchivedFileCell[], targets: AttachmentTargets): Staging {
+  const cells = new Map<string, StagedFile[]>();
+  for (const { table, record, field, ...file } of files) {
+    const target = targets.get(`${table}/${field}`);
+    if (!target) continue;
+    const cell = `${table}/${record}/${target.fieldId}`;
+    cells.set(cell, [...(cells.get(cell) ?? []), file]);
+  }
   return {
     cells,
     url: (sha256) => storage.presign(sha256, STAGED_URL_SECONDS),
@@ -99,7 +142,8 @@ export async function confirmStaged(
     byRecord.set(recordId, [...(byRecord.get(recordId) ?? []), [fieldId, files]]);
     expected.set(tableId, byRecord);
   }
-  for (const [tableId, byRecord] of expected) {
+  // One table's reads after another; the tables side by side (the client's limiter paces them).
+  const readBack = async ([tableId, byRecord]: [string, Map<string, [string, StagedFile[]][]>]) => {
     const ids = [...byRecord.keys()];
     const fields = [...new Set([...byRecord.values()].flatMap((cells) => cells.map(([fieldId]) => fieldId)))];
     for (let i = 0; i < ids.length; i += READ_BACK_IDS) {
@@ -130,6 +174,10 @@ export async function confirmStaged(
         }
       }
     }
-  }
-  for (const sha256 of used) if (!missed.has(sha256)) await storage.delete(sha256);
+  };
+  const results = await Promise.allSettled([...expected].map(readBack));
+  for (const r of results) if (r.status === "rejected") throw r.reason;
+  const confirmed = [...used].filter((sha256) => !missed.has(sha256));
+  for (let i = 0; i < confirmed.length; i += STAGING_IN_FLIGHT)
+    await Promise.all(confirmed.slice(i, i + STAGING_IN_FLIGHT).map((sha256) => storage.delete(sha256)));
 }
