@@ -1,13 +1,13 @@
 // Writing one object: a single PUT when the body fits in one part, else a multipart upload with parts of
-// 8 MiB or more, a few in flight, each with Content-MD5 and retried by the client. Any failure or abort
+// 8 MiB or more, one in flight by default, each with Content-MD5 and retried by the client. Any failure or abort
 // sends AbortMultipartUpload, so no orphaned parts are left. The stored object is checked afterwards:
 // its size, and its ETag where the store gives a comparable one (an MD5, or S3's MD5-of-part-MD5s).
 // A file (Blob) is sent as slices of itself: no copy in memory (Bun sends a file slice with sendfile), so
 // its parts grow with its size (up to 64 MiB: fewer requests and part files for the store to join).
 // A stream is cut into reused part buffers: memory is (parts in flight + 2) parts whatever the size.
 // One part is in flight at a time while the next is read and hashed: parts in parallel only contended
-// for the store's CPU (bench/s3.ts: 1 GiB in 64 MiB parts, 1 in flight beat 2 in each of 4 paired runs),
-// and the wait between parts is one round trip.
+// for the local store's CPU (bench/s3.ts, 1 GiB: 2 in flight was never faster than 1 in six paired
+// runs), and the wait between parts is one round trip.
 import { createHash } from "node:crypto";
 import { AirbackupError } from "../errors.ts";
 import { type S3Client, xmlEscape, xmlValue } from "./s3-client.ts";
