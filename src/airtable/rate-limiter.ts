@@ -27,9 +27,9 @@ export interface Clock {
 export interface RateLimiter {
   /** Resolves when a request for `baseId` (null: not base-scoped, e.g. list bases) may be sent now. */
   acquire(baseId: string | null, signal?: AbortSignal): Promise<void>;
-  /** Holds every later request of that base (null: of the user) for `ms`, e.g. after a 429. */
+  /** Holds every later request of that base (null: of the user) for `ms` after a 429, and widens its spacing. */
   pause(baseId: string | null, ms: number): void;
-  /** Spacing between sends, in ms. */
+  /** Spacing between sends, in ms, as asked (a lane widens after a pause). */
   readonly intervals: { base: number; user: number };
 }
 
@@ -138,6 +138,9 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
   function pause(baseId: string | null, ms: number): void {
     const lane = laneFor(baseId) ?? user;
     lane.pausedUntil = Math.max(lane.pausedUntil, clock.now() + ms);
+    // A 429 means the server saw our sends closer together than we spaced them (its clock, the network's
+    // jitter): that lane keeps a wider spacing from then on, so one run pays for a 429 once, not again.
+    lane.interval = Math.min(lane.interval * WIDEN_AFTER_PAUSE, lane.nominal * MOST_WIDENED);
   }
 
   return { acquire, pause, intervals: { base: baseInterval, user: userInterval } };
@@ -145,7 +148,14 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
 
 // --- internal ---
 
+/** After a pause (a 429) a lane's spacing grows by a tenth, to at most a quarter over the nominal. */
+const WIDEN_AFTER_PAUSE = 1.1;
+const MOST_WIDENED = 1.25;
+
 interface Lane {
+  /** The spacing asked for (1000/rps with the margin). */
+  nominal: number;
+  /** The spacing in use: the nominal one, widened after each pause. */
   interval: number;
   /** When the latest request on this lane was let through (its real time, however late the timer fired). */
   lastSent: number;
@@ -162,7 +172,7 @@ interface Waiter {
 }
 
 function newLane(interval: number, turn = 0): Lane {
-  return { interval, lastSent: Number.NEGATIVE_INFINITY, pausedUntil: 0, nextTurn: turn };
+  return { nominal: interval, interval, lastSent: Number.NEGATIVE_INFINITY, pausedUntil: 0, nextTurn: turn };
 }
 
 /** ms between sends, rounded up to the microsecond (205, not 204.99999999999997: times add up exactly). */

@@ -3,7 +3,7 @@
 // Ctrl-C rolls it all back. The password never reaches a message: errors are rebuilt without it.
 import type { ReservedSQL, SQL } from "bun";
 import { AirbackupError } from "../errors.ts";
-import { postgresType } from "./mapping.ts";
+import { type ForeignKey, postgresType, type TableSpec } from "./mapping.ts";
 import { type CopyLoader, createCopyLoader } from "./postgres-copy.ts";
 import { quote } from "./sqlite.ts";
 import type { ExportTarget } from "./target.ts";
@@ -47,12 +47,25 @@ export function postgresTarget(url: string, schemaOption?: string): ExportTarget
     throw new AirbackupError("DATABASE", `${label}: ${doing}: ${message}`);
   };
   let loader: CopyLoader | undefined;
+  let streamed = new Set<TableSpec>();
+  /** Foreign keys already added (by removeDangling): commit() adds the others. */
+  const early = new Set<string>();
   const exec = async (text: string, params: unknown[] = [], doing = "a statement failed") => {
     await loader?.flush(); // every row copied in before anything else runs
     try {
       return await conn!.unsafe(text, params);
     } catch (error) {
       return fail(error, doing);
+    }
+  };
+  /** Statements in one round trip (simple protocol): Bun.sql sends one query per turn of the event loop. */
+  const execAll = async (statements: string[], doing = "a statement failed") => {
+    await loader?.flush();
+    if (statements.length === 0) return;
+    try {
+      await conn!.unsafe(statements.join(";\n")).simple();
+    } catch (error) {
+      fail(error, doing);
     }
   };
 
@@ -104,12 +117,18 @@ export function postgresTarget(url: string, schemaOption?: string): ExportTarget
           `schema ${schema} already has a table named ${clash.name} that no airbackup export made`,
           { hint: "choose another --schema; airbackup never drops a table it did not create" },
         );
-      for (const spec of tables) {
-        // primary keys come after the load, with the other indexes: one sorted build beats row-by-row upkeep
-        const columns = spec.columns.map((c) => `${quote(c.name)} ${postgresType(c.kind)}`);
-        await exec(`CREATE TABLE ${name(spec.name)} (${columns.join(", ")})`);
-      }
-      loader = createCopyLoader(conn!, name, new Set(plan.tables.map((t) => t.spec)), fail);
+      // A records table's primary key is there from the start: the server keeps it up while it waits for the
+      // next rows (reading the archive is the slower side), instead of building it after the load while we
+      // wait. The other indexes and keys come after the load: one sorted build beats row-by-row upkeep there.
+      streamed = new Set(plan.tables.map((t) => t.spec));
+      await execAll(
+        tables.map((spec) => {
+          const columns = spec.columns.map((c) => `${quote(c.name)} ${postgresType(c.kind)}`);
+          if (streamed.has(spec) && spec.primaryKey) columns.push(`PRIMARY KEY (${quote(spec.primaryKey)})`);
+          return `CREATE TABLE ${name(spec.name)} (${columns.join(", ")})`;
+        }),
+      );
+      loader = createCopyLoader(conn!, name, streamed, fail);
     },
     async insert(spec, rows) {
       await loader!.add(spec, rows);
@@ -122,22 +141,39 @@ export function postgresTarget(url: string, schemaOption?: string): ExportTarget
     },
     async removeDangling(join, column, table) {
       if (!table) return 0;
+      // The foreign key's own check finds dangling links too, so it is tried first (the linked table's primary
+      // key is there from the start): one scan of the linked table, not two, when nothing dangles (the usual
+      // case). Only when it fails are the dangling rows deleted, and the key is added at commit.
+      const key = join.foreignKeys.find((k) => k.column === column && k.table === table);
+      if (key) {
+        await exec("SAVEPOINT dangling");
+        try {
+          await conn!.unsafe(addForeignKey(join, key));
+          await exec("RELEASE SAVEPOINT dangling");
+          early.add(addForeignKey(join, key));
+          return 0;
+        } catch (error) {
+          if ((error as { errno?: unknown }).errno !== FOREIGN_KEY_VIOLATION) fail(error, "a statement failed");
+          await exec("ROLLBACK TO SAVEPOINT dangling");
+        }
+      }
       const result = await exec(
         `DELETE FROM ${name(join.name)} j WHERE NOT EXISTS (SELECT 1 FROM ${name(table)} t WHERE t."id" = j.${quote(column)})`,
       );
       return (result as { count?: number }).count ?? 0;
     },
     async commit(tables) {
-      for (const spec of tables)
-        if (spec.primaryKey) await exec(`ALTER TABLE ${name(spec.name)} ADD PRIMARY KEY (${quote(spec.primaryKey)})`);
-      for (const spec of tables) {
-        for (const index of spec.indexes)
-          await exec(`CREATE INDEX ${quote(index.name)} ON ${name(spec.name)} (${quote(index.column)})`);
-        for (const key of spec.foreignKeys)
-          await exec(
-            `ALTER TABLE ${name(spec.name)} ADD FOREIGN KEY (${quote(key.column)}) REFERENCES ${name(key.table)} ("id")`,
-          );
-      }
+      await execAll([
+        ...tables
+          .filter((spec) => spec.primaryKey && !streamed.has(spec))
+          .map((spec) => `ALTER TABLE ${name(spec.name)} ADD PRIMARY KEY (${quote(spec.primaryKey!)})`),
+        ...tables.flatMap((spec) => [
+          ...spec.indexes.map(
+            (index) => `CREATE INDEX ${quote(index.name)} ON ${name(spec.name)} (${quote(index.column)})`,
+          ),
+          ...spec.foreignKeys.map((key) => addForeignKey(spec, key)).filter((statement) => !early.has(statement)),
+        ]),
+      ]);
       await exec("COMMIT", [], "cannot commit");
       await loader?.discard(); // nothing left to discard but the spool directory
       await close();
@@ -149,6 +185,10 @@ export function postgresTarget(url: string, schemaOption?: string): ExportTarget
     },
   };
 
+  function addForeignKey(spec: TableSpec, key: ForeignKey): string {
+    return `ALTER TABLE ${name(spec.name)} ADD FOREIGN KEY (${quote(key.column)}) REFERENCES ${name(key.table)} ("id")`;
+  }
+
   async function close() {
     conn?.release();
     conn = undefined;
@@ -158,6 +198,9 @@ export function postgresTarget(url: string, schemaOption?: string): ExportTarget
 }
 
 // --- internal ---
+
+/** SQLSTATE foreign_key_violation. */
+const FOREIGN_KEY_VIOLATION = "23503";
 
 function safeUrl(url: string): URL | undefined {
   try {

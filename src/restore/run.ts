@@ -10,19 +10,17 @@ import { AirbackupError } from "../errors.ts";
 import { acquireLock, type Lock, RESTORE_LOCK, restoreLockPath } from "../storage/lock.ts";
 import type { S3Storage } from "../storage/s3.ts";
 import { type ArchiveSource, openArchiveSource } from "./archive-source.ts";
-import { type AttachmentMode, type AttachmentTargets, restoreAttachments } from "./attachments.ts";
-import type { WritableField } from "./cells.ts";
+import { type AttachmentMode, restoreAttachments } from "./attachments.ts";
 import { restoreComments } from "./comments.ts";
-import type { RestoreContext, RestoreEvent, TableRun } from "./context.ts";
+import type { RestoreContext, RestoreEvent } from "./context.ts";
+import { schemaAndRecords } from "./fill.ts";
 import { type Journal, journalPath, openJournal } from "./journal.ts";
-import { type LinkPlan, planLinks } from "./link-order.ts";
 import { restoreLinks } from "./links.ts";
 import { BASE_RATE } from "./pipeline.ts";
-import { type FieldPlan, isFirstPassField, planRestore, type RestorePlan } from "./plan.ts";
-import { restoreRecords } from "./records.ts";
+import { planRestore, type RestorePlan } from "./plan.ts";
 import { buildTableReports, type RestoreReport } from "./report.ts";
-import { applySchema, newTableBody, recordTable, type TargetIds } from "./schema-apply.ts";
-import { confirmStaged, stageFiles } from "./staging.ts";
+import { newTableBody, recordTable } from "./schema-apply.ts";
+import { confirmStaged } from "./staging.ts";
 
 export interface RestoreOptions {
   archive: string;
@@ -44,7 +42,7 @@ export interface RestoreOptions {
 }
 
 /** Extra spacing between a base's sends while writes are pipelined (a fraction of 200 ms). */
-const PIPELINED_MARGIN = 0.1;
+const PIPELINED_MARGIN = 0.05;
 
 export async function runRestore(options: RestoreOptions): Promise<RestoreReport> {
   const started = performance.now();
@@ -52,7 +50,7 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreReport
   const client = createAirtableClient({
     ...options.airtable,
     // Several writes in flight, each answered after ~0.6 s: the server's arrival clock jitters more than
-    // for one request at a time, so sends are spaced with a wider margin (220 ms, not 205 ms, per base): a 429 costs 30 s.
+    // for one request at a time, so sends are spaced with a wider margin (210 ms, not 205 ms, per base): a 429 costs 30 s.
     limiter: createRateLimiter({ margin: PIPELINED_MARGIN }),
     userAgent: options.userAgent,
     signal: options.signal,
@@ -177,13 +175,8 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreReport
           .map((step) => ({ t: "manual" as const, step })),
         ...plan.notes.filter((n) => !journal.state.notes.includes(n)).map((text) => ({ t: "note" as const, text })),
       );
-      const ids = await applySchema(ctx, plan, new Set(journal.state.tables.keys()));
-      const links = planLinks(plan, ids);
-      const targets = attachmentTargets(plan, ids);
-      const staged = options.attachments === "s3" && options.staging !== undefined;
-      if (staged) ctx.staging = await stageFiles(ctx, options.staging!, targets);
-      const runs = tableRuns(links, ids, staged);
-      for (const run of runs) await restoreRecords(ctx, run, counts.get(run.oldId) ?? 0);
+      const staging = options.attachments === "s3" ? options.staging : undefined;
+      const { ids, links, runs, targets } = await schemaAndRecords(ctx, plan, counts, staging);
       for (const run of runs) await restoreLinks(ctx, run, links.second.get(run.oldId) ?? []);
       if (options.comments !== false) await restoreComments(ctx, runs);
       if (ctx.staging) await confirmStaged(ctx, options.staging!, ctx.staging, targets);
@@ -223,48 +216,6 @@ async function refuseTablesWithRecords(ctx: RestoreContext, plan: RestorePlan, a
       break;
     }
   }
-}
-
-/** The tables in fill order, each with the fields its creates write: values, and links to tables filled before. */
-function tableRuns(links: LinkPlan, ids: TargetIds, staged: boolean): TableRun[] {
-  return links.order.map((t) => ({
-    oldId: t.source.id,
-    name: t.source.name,
-    newId: ids.tables.get(t.source.id)!,
-    fields: [
-      ...t.fields.filter(isFirstPassField).flatMap((f): WritableField[] => {
-        const key = ids.fields.get(f.source.id);
-        if (!key) return [];
-        const type = f.primaryAsText ? "singleLineText" : (f.target?.type ?? f.source.type);
-        return [{ name: f.source.name, key, type, ...(f.primaryAsText ? { asText: true } : {}) }];
-      }),
-      ...(links.first.get(t.source.id) ?? []),
-      ...(staged ? t.fields.filter(isAttachmentField).map((f) => stagedField(f, ids)) : []),
-    ],
-  }));
-}
-
-function isAttachmentField(f: FieldPlan): boolean {
-  if (f.source.type !== "multipleAttachments" || !["with-table", "create", "existing"].includes(f.action)) return false;
-  return !f.target || f.target.type === "multipleAttachments";
-}
-
-function stagedField(f: FieldPlan, ids: TargetIds): WritableField {
-  return { name: f.source.name, key: ids.fields.get(f.source.id) ?? "", type: "multipleAttachments", staged: true };
-}
-
-function attachmentTargets(plan: RestorePlan, ids: TargetIds): AttachmentTargets {
-  const targets: AttachmentTargets = new Map();
-  for (const t of plan.tables) {
-    for (const f of t.fields) {
-      const fieldId = ids.fields.get(f.source.id);
-      if (!isAttachmentField(f) || !fieldId) continue;
-      const target = { tableName: t.source.name, tableId: ids.tables.get(t.source.id)!, fieldId };
-      targets.set(`${t.source.id}/${f.source.name}`, target);
-      targets.set(`${t.source.id}/${f.source.id}`, target);
-    }
-  }
-  return targets;
 }
 
 export type { ArchiveSource };

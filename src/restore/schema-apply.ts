@@ -44,7 +44,11 @@ export function recordTable(ctx: RestoreContext, table: TablePlan, created: Airt
   );
 }
 
-export async function applySchema(
+/**
+ * The schema's first half: tables (their non-link fields inside the create-table call) and fields on
+ * tables that exist. Every id a record's values need is known after it; links come after (createLinks).
+ */
+export async function createTables(
   ctx: RestoreContext,
   plan: RestorePlan,
   alreadyCreated: Set<string>,
@@ -75,18 +79,35 @@ export async function applySchema(
       ids.fields.set(f.source.id, await ensureField(ctx, table, tableId, f));
     }
   }
+  return ids;
+}
+
+/**
+ * The schema's second half: link fields, then the inverse Airtable made for each, renamed to its archived
+ * name (one schema read for all of them). Adds their ids to `ids`.
+ */
+export async function createLinks(ctx: RestoreContext, plan: RestorePlan, ids: TargetIds): Promise<void> {
   for (const table of plan.tables) {
     for (const f of table.fields) {
       if (f.action !== "link") continue;
+      throwIfInterrupted(ctx.signal);
       const body = { ...f.body!, options: { ...f.body!.options, linkedTableId: ids.tables.get(f.linkedTableId!) } };
       ids.fields.set(f.source.id, await ensureField(ctx, table, ids.tables.get(table.source.id)!, { ...f, body }));
     }
   }
+  let schema: { tables: AirtableTable[] } | undefined;
   for (const table of plan.tables) {
-    for (const f of table.fields)
-      if (f.action === "inverse") ids.fields.set(f.source.id, await renameInverse(ctx, table, f, ids));
+    for (const f of table.fields) {
+      if (f.action !== "inverse") continue;
+      const known = ctx.journal.state.fields.get(f.source.id);
+      if (known) {
+        ids.fields.set(f.source.id, known.id);
+        continue;
+      }
+      schema ??= await getBaseSchema(ctx.client, ctx.baseId, { includeVisibleFieldIds: false, signal: ctx.signal });
+      ids.fields.set(f.source.id, await renameInverse(ctx, table, f, ids, schema));
+    }
   }
-  return ids;
 }
 
 // --- internal ---
@@ -114,13 +135,16 @@ async function ensureField(ctx: RestoreContext, table: TablePlan, tableId: strin
   return created.id;
 }
 
-/** The inverse Airtable made for the owner link gets this field's archived name. */
-async function renameInverse(ctx: RestoreContext, table: TablePlan, f: FieldPlan, ids: TargetIds): Promise<string> {
-  const known = ctx.journal.state.fields.get(f.source.id);
-  if (known) return known.id;
+/** The inverse Airtable made for the owner link gets this field's archived name (`schema`: read after every link was made). */
+async function renameInverse(
+  ctx: RestoreContext,
+  table: TablePlan,
+  f: FieldPlan,
+  ids: TargetIds,
+  schema: { tables: AirtableTable[] },
+): Promise<string> {
   const tableId = ids.tables.get(table.source.id)!;
   const ownerNew = ids.fields.get(f.pairedFieldId!);
-  const schema = await getBaseSchema(ctx.client, ctx.baseId, { includeVisibleFieldIds: false, signal: ctx.signal });
   const owner = schema.tables.flatMap((t) => t.fields).find((x) => x.id === ownerNew);
   const inverseId =
     ctx.journal.state.fields.get(f.pairedFieldId!)?.inverse?.id ??

@@ -7,7 +7,6 @@
 // and each cell that lacks it is reported.
 import { listRecordPages } from "../airtable/read.ts";
 import type { AirtableAttachment } from "../airtable/schemas.ts";
-import { throwIfInterrupted } from "../shutdown.ts";
 import type { S3Storage } from "../storage/s3.ts";
 import { type AttachmentTargets, attachmentKey } from "./attachments.ts";
 import type { RestoreContext } from "./context.ts";
@@ -27,22 +26,48 @@ export interface StagedFile {
 export interface Staging {
   /** `archivedTableId/archivedRecordId/targetFieldId` -> the cell's files, in order. */
   cells: Map<string, StagedFile[]>;
+  /** A presigned GET URL for the file, once it is staged. */
   url(sha256: string): Promise<string>;
   where(sha256: string): string;
 }
 
-/** Uploads every distinct file the restore needs (once; an earlier run's staged copies are reused). */
+/** A file cell of an archived record, before the target's field ids are known. */
+export interface ArchivedFileCell extends StagedFile {
+  table: string;
+  record: string;
+  /** The archived field, as the archive names it (`table/field` is a key of AttachmentTargets). */
+  field: string;
+}
+
+/** Files being staged: which cells hold them, and when each is in the bucket. */
+export interface StagingUploads {
+  cells: ArchivedFileCell[];
+  /** Settles when that file is staged (or failed to be). */
+  ready(sha256: string): Promise<void>;
+  /** Settles once every upload has: the first failure, or the count staged. Stops the rest when aborted. */
+  done: Promise<number>;
+}
+
+/** Files uploaded at once while staging. */
+const STAGING_IN_FLIGHT = 4;
+
+/**
+ * Starts uploading every distinct file of the fields in `wanted` (`archivedTableId/field` keys), a few at
+ * once, once only (an earlier run's staged copies are reused), the files of the tables filled first
+ * (`order`, archived table ids) first. Returns once the archive's file index is read: a create waits only
+ * for its own files (`ready`), and staging needs no target id, so it runs beside the schema.
+ */
 export async function stageFiles(
   ctx: RestoreContext,
   storage: S3Storage,
-  targets: AttachmentTargets,
-): Promise<Staging> {
+  wanted: ReadonlySet<string>,
+  order: string[],
+  signal: AbortSignal,
+): Promise<StagingUploads> {
   const { state } = ctx.journal;
-  const cells = new Map<string, StagedFile[]>();
-  const needed = new Set<string>();
+  const cells: ArchivedFileCell[] = [];
   for await (const att of ctx.source.attachments()) {
-    const target = targets.get(`${att.table}/${att.field}`);
-    if (!target) continue;
+    if (!wanted.has(`${att.table}/${att.field}`)) continue;
     const key = attachmentKey(att);
     if (state.attachments.has(key)) continue;
     if (!att.sha256) {
@@ -53,25 +78,67 @@ export async function stageFiles(
       });
       continue;
     }
-    const cell = `${att.table}/${att.record}/${target.fieldId}`;
-    cells.set(cell, [...(cells.get(cell) ?? []), { sha256: att.sha256, filename: att.filename, key }]);
-    needed.add(att.sha256);
-  }
-  let staged = 0;
-  for (const sha256 of needed) {
-    throwIfInterrupted(ctx.signal);
-    const size = ctx.source.fileSize(sha256);
-    if ((await storage.stat(sha256))?.size === size) continue; // staged by an earlier run
-    await storage.write(sha256, ctx.source.fileStream(sha256), {
-      ...(size === undefined ? {} : { size }),
-      signal: ctx.signal,
+    cells.push({
+      table: att.table,
+      record: att.record,
+      field: att.field,
+      sha256: att.sha256,
+      filename: att.filename,
+      key,
     });
-    staged++;
   }
-  if (staged > 0) ctx.onEvent({ type: "step", message: `staged ${staged} files at ${storage.where("")}` });
+  const rank = (table: string) => (order.includes(table) ? order.indexOf(table) : order.length);
+  const queue = [...new Set([...cells].sort((a, b) => rank(a.table) - rank(b.table)).map((c) => c.sha256))];
+  const uploads = new Map(queue.map((sha256) => [sha256, Promise.withResolvers<void>()]));
+  for (const u of uploads.values()) u.promise.catch(() => {}); // awaited by the creates that need it, if any
+  let staged = 0;
+  const worker = async () => {
+    for (let sha256 = queue.shift(); sha256 !== undefined; sha256 = queue.shift()) {
+      const upload = uploads.get(sha256)!;
+      try {
+        signal.throwIfAborted();
+        const size = ctx.source.fileSize(sha256);
+        if ((await storage.stat(sha256))?.size !== size) {
+          // not staged by an earlier run
+          await storage.write(sha256, ctx.source.fileStream(sha256), {
+            ...(size === undefined ? {} : { size }),
+            signal,
+          });
+          staged++;
+        }
+        upload.resolve();
+      } catch (error) {
+        upload.reject(error);
+        for (const left of queue.splice(0)) uploads.get(left)!.reject(error); // the others take no more
+        throw error;
+      }
+    }
+  };
+  const done = Promise.allSettled(Array.from({ length: STAGING_IN_FLIGHT }, worker)).then((results) => {
+    const failed = results.find((r) => r.status === "rejected");
+    if (failed) throw failed.reason;
+    if (staged > 0) ctx.onEvent({ type: "step", message: `staged ${staged} files at ${storage.where("")}` });
+    return staged;
+  });
+  done.catch(() => {}); // awaited by the caller
+  return { cells, ready: (sha256) => uploads.get(sha256)?.promise ?? Promise.resolve(), done };
+}
+
+/** The staged files by target cell, once the target's field ids are known. */
+export function bindStaging(storage: S3Storage, uploads: StagingUploads, targets: AttachmentTargets): Staging {
+  const cells = new Map<string, StagedFile[]>();
+  for (const { table, record, field, ...file } of uploads.cells) {
+    const target = targets.get(`${table}/${field}`);
+    if (!target) continue;
+    const cell = `${table}/${record}/${target.fieldId}`;
+    cells.set(cell, [...(cells.get(cell) ?? []), file]);
+  }
   return {
     cells,
-    url: (sha256) => storage.presign(sha256, STAGED_URL_SECONDS),
+    url: async (sha256) => {
+      await uploads.ready(sha256);
+      return await storage.presign(sha256, STAGED_URL_SECONDS);
+    },
     where: (sha256) => storage.where(sha256),
   };
 }
@@ -99,7 +166,8 @@ export async function confirmStaged(
     byRecord.set(recordId, [...(byRecord.get(recordId) ?? []), [fieldId, files]]);
     expected.set(tableId, byRecord);
   }
-  for (const [tableId, byRecord] of expected) {
+  // One table's reads after another; the tables side by side (the client's limiter paces them).
+  const readBack = async ([tableId, byRecord]: [string, Map<string, [string, StagedFile[]][]>]) => {
     const ids = [...byRecord.keys()];
     const fields = [...new Set([...byRecord.values()].flatMap((cells) => cells.map(([fieldId]) => fieldId)))];
     for (let i = 0; i < ids.length; i += READ_BACK_IDS) {
@@ -130,6 +198,10 @@ export async function confirmStaged(
         }
       }
     }
-  }
-  for (const sha256 of used) if (!missed.has(sha256)) await storage.delete(sha256);
+  };
+  const results = await Promise.allSettled([...expected].map(readBack));
+  for (const r of results) if (r.status === "rejected") throw r.reason;
+  const confirmed = [...used].filter((sha256) => !missed.has(sha256));
+  for (let i = 0; i < confirmed.length; i += STAGING_IN_FLIGHT)
+    await Promise.all(confirmed.slice(i, i + STAGING_IN_FLIGHT).map((sha256) => storage.delete(sha256)));
 }

@@ -101,6 +101,25 @@ describe.skipIf(skip)("airbackup export -o postgres://... (read back with psql)"
     expect(await pg.psql("SELECT count(*) FROM pg_tables WHERE schemaname = 'mine'")).toBe("1\n");
   }, 60_000);
 
+  test("links to records the archive does not hold are left out and reported; every foreign key is there", async () => {
+    // 10 records over 4 tables: 3, 3, 3 and 1, so two of the Deals' links point at Tasks the archive lacks
+    const partial = join(archives.dir, "partial-links.zip");
+    await writeSyntheticArchive(partial, { records: 10 });
+    const run = await runCli(["export", partial, "-o", pg.url, "--schema", "partial"]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain("Deals__Next: 2 links to records not in the archive left out");
+    expect(await pg.psql('SELECT record_id, linked_id FROM partial."Deals__Next"')).toBe(
+      "rec20000000000002|rec30000000000000\n",
+    );
+    expect(await pg.psql(`SELECT "table", "rows" FROM partial._tables WHERE "table" LIKE '%Next' ORDER BY 1`)).toBe(
+      "Companies__Next|3\nContacts__Next|3\nDeals__Next|1\nTasks__Next|1\n",
+    );
+    const keys = await pg.psql(
+      "SELECT count(*) FROM pg_constraint WHERE contype IN ('f', 'p') AND connamespace = 'partial'::regnamespace",
+    );
+    expect(keys).toBe(`${4 * 2 + 4 + 1}\n`); // both sides of 4 join tables; 4 records tables and _tables
+  }, 60_000);
+
   test("Ctrl-C exits 130 and rolls everything back: no new schema, an earlier export untouched", async () => {
     const big = join(archives.dir, "big-pg.zip");
     await writeSyntheticArchive(big, { records: 80_000 });
