@@ -28,9 +28,9 @@ const realClock: Clock = { now: () => performance.now(), sleep };
 export interface RateLimiter {
   /** Resolves when a request for `baseId` (null: not base-scoped, e.g. list bases) may be sent now. */
   acquire(baseId: string | null, signal?: AbortSignal): Promise<void>;
-  /** Holds every later request of that base (null: of the user) for `ms`, e.g. after a 429. */
+  /** Holds every later request of that base (null: of the user) for `ms` after a 429, and widens its spacing. */
   pause(baseId: string | null, ms: number): void;
-  /** Spacing between sends, in ms. */
+  /** Spacing between sends, in ms, as asked (a lane widens after a pause). */
   readonly intervals: { base: number; user: number };
 }
 
@@ -104,6 +104,9 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
   function pause(baseId: string | null, ms: number): void {
     const lane = laneFor(baseId) ?? user;
     lane.pausedUntil = Math.max(lane.pausedUntil, now() + ms);
+    // A 429 means the server saw our sends closer together than we spaced them (its clock, the network's
+    // jitter): that lane keeps a wider spacing from then on, so one run pays for a 429 once, not again.
+    lane.interval = Math.min(lane.interval * WIDEN_AFTER_PAUSE, lane.nominal * MOST_WIDENED);
   }
 
   return { acquire, pause, intervals: { base: baseInterval, user: userInterval } };
@@ -111,7 +114,14 @@ export function createRateLimiter(options: RateLimiterOptions = {}): RateLimiter
 
 // --- internal ---
 
+/** After a pause (a 429) a lane's spacing grows by a tenth, to at most a quarter over the nominal. */
+const WIDEN_AFTER_PAUSE = 1.1;
+const MOST_WIDENED = 1.25;
+
 interface Lane {
+  /** The spacing asked for (1000/rps with the margin). */
+  nominal: number;
+  /** The spacing in use: the nominal one, widened after each pause. */
   interval: number;
   /** Reserved send times, ascending; past ones are kept for one interval since they still constrain. */
   slots: number[];
@@ -121,7 +131,7 @@ interface Lane {
 }
 
 function newLane(interval: number): Lane {
-  return { interval, slots: [], pausedUntil: 0, lastSent: Number.NEGATIVE_INFINITY };
+  return { nominal: interval, interval, slots: [], pausedUntil: 0, lastSent: Number.NEGATIVE_INFINITY };
 }
 
 /** The earliest time >= t that is at least one interval away from every reservation in every lane. */

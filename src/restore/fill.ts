@@ -29,6 +29,13 @@ export async function schemaAndRecords(
   counts: Map<string, number>,
   staging: S3Storage | undefined,
 ): Promise<Filled> {
+  // The fill order depends on which tables and links there are, not on their ids.
+  const pending: TargetIds = { tables: new Map(), fields: new Map() };
+  for (const t of plan.tables) {
+    pending.tables.set(t.source.id, PENDING);
+    for (const f of t.fields) pending.fields.set(f.source.id, PENDING);
+  }
+  const order = planLinks(plan, pending).order;
   const wanted = new Set(
     plan.tables.flatMap((t) =>
       t.fields
@@ -36,68 +43,64 @@ export async function schemaAndRecords(
         .flatMap((f) => [`${t.source.id}/${f.source.id}`, `${t.source.id}/${f.source.name}`]),
     ),
   );
-  const files = staging ? stageFiles(ctx, staging, wanted) : undefined;
-  const bind = async (ids: TargetIds) => {
-    if (staging && files) ctx.staging = bindStaging(staging, await files, attachmentTargets(plan, ids));
+  const stop = new AbortController();
+  const signal = ctx.signal ? AbortSignal.any([ctx.signal, stop.signal]) : stop.signal;
+  const uploads = staging
+    ? await stageFiles(
+        ctx,
+        staging,
+        wanted,
+        order.map((t) => t.source.id),
+        signal,
+      )
+    : undefined;
+  const bind = (ids: TargetIds) => {
+    if (staging && uploads) ctx.staging = bindStaging(staging, uploads, attachmentTargets(plan, ids));
   };
   const created = () => new Set(ctx.journal.state.tables.keys());
-
-  // The fill order depends on which tables and links there are, not on their ids: the first table is
-  // created and filled while the others and every link field are made.
-  const pending: TargetIds = { tables: new Map(), fields: new Map() };
-  for (const t of plan.tables) {
-    pending.tables.set(t.source.id, PENDING);
-    for (const f of t.fields) pending.fields.set(f.source.id, PENDING);
-  }
-  const firstTable = planLinks(plan, pending).order[0];
-  let early: TableRun | undefined;
-  if (firstTable) {
-    const own = await besides(createTables(ctx, { ...plan, tables: [firstTable] }, created()), files);
-    await besides(bind(own), files);
-    const mixed = {
-      tables: new Map([...pending.tables, ...own.tables]),
-      fields: new Map([...pending.fields, ...own.fields]),
-    };
-    const run = tableRuns(planLinks(plan, mixed), mixed, staging !== undefined)[0];
-    if (run?.oldId === firstTable.source.id && !run.fields.some((f) => f.key === PENDING)) early = run;
-  }
-  const schema = besides(
-    createTables(ctx, plan, created()).then(async (ids) => {
+  try {
+    // The first table is created and filled while the others and every link field are made.
+    const firstTable = order[0];
+    let early: TableRun | undefined;
+    if (firstTable) {
+      const own = await createTables(ctx, { ...plan, tables: [firstTable] }, created());
+      bind(own);
+      const mixed = {
+        tables: new Map([...pending.tables, ...own.tables]),
+        fields: new Map([...pending.fields, ...own.fields]),
+      };
+      const run = tableRuns(planLinks(plan, mixed), mixed, staging !== undefined)[0];
+      if (run?.oldId === firstTable.source.id && !run.fields.some((f) => f.key === PENDING)) early = run;
+    }
+    const schema = createTables(ctx, plan, created()).then(async (ids) => {
       await createLinks(ctx, plan, ids);
       return ids;
-    }),
-    files,
-  );
-  const [made, filled] = await Promise.allSettled([
-    schema,
-    early ? restoreRecords(ctx, early, counts.get(early.oldId) ?? 0) : undefined,
-  ]);
-  if (made.status === "rejected") throw made.reason;
-  if (filled.status === "rejected") throw filled.reason;
-  const ids = made.value;
-  await bind(ids);
+    });
+    const [made, filled] = await Promise.allSettled([
+      schema,
+      early ? restoreRecords(ctx, early, counts.get(early.oldId) ?? 0) : undefined,
+    ]);
+    if (made.status === "rejected") throw made.reason;
+    if (filled.status === "rejected") throw filled.reason;
+    const ids = made.value;
+    bind(ids);
 
-  const links = planLinks(plan, ids);
-  const runs = tableRuns(links, ids, staging !== undefined);
-  for (const run of runs) if (run.oldId !== early?.oldId) await restoreRecords(ctx, run, counts.get(run.oldId) ?? 0);
-  return { ids, links, runs, targets: attachmentTargets(plan, ids) };
+    const links = planLinks(plan, ids);
+    const runs = tableRuns(links, ids, staging !== undefined);
+    for (const run of runs) if (run.oldId !== early?.oldId) await restoreRecords(ctx, run, counts.get(run.oldId) ?? 0);
+    await uploads?.done;
+    return { ids, links, runs, targets: attachmentTargets(plan, ids) };
+  } catch (error) {
+    stop.abort(error); // no upload goes on behind a failed restore
+    await uploads?.done.catch(() => {});
+    throw error;
+  }
 }
 
 // --- internal ---
 
 /** Stands in for an id not made yet: no run that writes it starts before it is. */
 const PENDING = "(pending)";
-
-/** Awaits `main`; if it fails, lets `other` (which shares the journal) settle before throwing. */
-async function besides<T>(main: Promise<T>, other: Promise<unknown> | undefined): Promise<T> {
-  other?.catch(() => {}); // awaited by the caller, or here
-  try {
-    return await main;
-  } catch (error) {
-    await other?.catch(() => {});
-    throw error;
-  }
-}
 
 /** The tables in fill order, each with the fields its creates write: values, and links to tables filled before. */
 function tableRuns(links: LinkPlan, ids: TargetIds, staged: boolean): TableRun[] {

@@ -7,7 +7,6 @@
 // and each cell that lacks it is reported.
 import { listRecordPages } from "../airtable/read.ts";
 import type { AirtableAttachment } from "../airtable/schemas.ts";
-import { throwIfInterrupted } from "../shutdown.ts";
 import type { S3Storage } from "../storage/s3.ts";
 import { type AttachmentTargets, attachmentKey } from "./attachments.ts";
 import type { RestoreContext } from "./context.ts";
@@ -27,6 +26,7 @@ export interface StagedFile {
 export interface Staging {
   /** `archivedTableId/archivedRecordId/targetFieldId` -> the cell's files, in order. */
   cells: Map<string, StagedFile[]>;
+  /** A presigned GET URL for the file, once it is staged. */
   url(sha256: string): Promise<string>;
   where(sha256: string): string;
 }
@@ -39,21 +39,33 @@ export interface ArchivedFileCell extends StagedFile {
   field: string;
 }
 
+/** Files being staged: which cells hold them, and when each is in the bucket. */
+export interface StagingUploads {
+  cells: ArchivedFileCell[];
+  /** Settles when that file is staged (or failed to be). */
+  ready(sha256: string): Promise<void>;
+  /** Settles once every upload has: the first failure, or the count staged. Stops the rest when aborted. */
+  done: Promise<number>;
+}
+
 /** Files uploaded at once while staging. */
 const STAGING_IN_FLIGHT = 4;
 
 /**
- * Uploads every distinct file of the fields in `wanted` (`archivedTableId/field` keys), a few at once, and
- * once only (an earlier run's staged copies are reused). Needs no target ids, so it runs beside the schema.
+ * Starts uploading every distinct file of the fields in `wanted` (`archivedTableId/field` keys), a few at
+ * once, once only (an earlier run's staged copies are reused), the files of the tables filled first
+ * (`order`, archived table ids) first. Returns once the archive's file index is read: a create waits only
+ * for its own files (`ready`), and staging needs no target id, so it runs beside the schema.
  */
 export async function stageFiles(
   ctx: RestoreContext,
   storage: S3Storage,
   wanted: ReadonlySet<string>,
-): Promise<ArchivedFileCell[]> {
+  order: string[],
+  signal: AbortSignal,
+): Promise<StagingUploads> {
   const { state } = ctx.journal;
   const cells: ArchivedFileCell[] = [];
-  const needed = new Set<string>();
   for await (const att of ctx.source.attachments()) {
     if (!wanted.has(`${att.table}/${att.field}`)) continue;
     const key = attachmentKey(att);
@@ -74,39 +86,48 @@ export async function stageFiles(
       filename: att.filename,
       key,
     });
-    needed.add(att.sha256);
   }
+  const rank = (table: string) => (order.includes(table) ? order.indexOf(table) : order.length);
+  const queue = [...new Set([...cells].sort((a, b) => rank(a.table) - rank(b.table)).map((c) => c.sha256))];
+  const uploads = new Map(queue.map((sha256) => [sha256, Promise.withResolvers<void>()]));
+  for (const u of uploads.values()) u.promise.catch(() => {}); // awaited by the creates that need it, if any
   let staged = 0;
-  const queue = [...needed];
   const worker = async () => {
     for (let sha256 = queue.shift(); sha256 !== undefined; sha256 = queue.shift()) {
-      throwIfInterrupted(ctx.signal);
-      const size = ctx.source.fileSize(sha256);
-      if ((await storage.stat(sha256))?.size === size) continue; // staged by an earlier run
+      const upload = uploads.get(sha256)!;
       try {
-        await storage.write(sha256, ctx.source.fileStream(sha256), {
-          ...(size === undefined ? {} : { size }),
-          signal: ctx.signal,
-        });
+        signal.throwIfAborted();
+        const size = ctx.source.fileSize(sha256);
+        if ((await storage.stat(sha256))?.size !== size) {
+          // not staged by an earlier run
+          await storage.write(sha256, ctx.source.fileStream(sha256), {
+            ...(size === undefined ? {} : { size }),
+            signal,
+          });
+          staged++;
+        }
+        upload.resolve();
       } catch (error) {
-        queue.length = 0; // the others finish the file they are on, and take no more
+        upload.reject(error);
+        for (const left of queue.splice(0)) uploads.get(left)!.reject(error); // the others take no more
         throw error;
       }
-      staged++;
     }
   };
-  // Every worker settles before the first failure is thrown: none is left writing.
-  const results = await Promise.allSettled(Array.from({ length: STAGING_IN_FLIGHT }, worker));
-  const failed = results.find((r) => r.status === "rejected");
-  if (failed) throw failed.reason;
-  if (staged > 0) ctx.onEvent({ type: "step", message: `staged ${staged} files at ${storage.where("")}` });
-  return cells;
+  const done = Promise.allSettled(Array.from({ length: STAGING_IN_FLIGHT }, worker)).then((results) => {
+    const failed = results.find((r) => r.status === "rejected");
+    if (failed) throw failed.reason;
+    if (staged > 0) ctx.onEvent({ type: "step", message: `staged ${staged} files at ${storage.where("")}` });
+    return staged;
+  });
+  done.catch(() => {}); // awaited by the caller
+  return { cells, ready: (sha256) => uploads.get(sha256)?.promise ?? Promise.resolve(), done };
 }
 
 /** The staged files by target cell, once the target's field ids are known. */
-export function bindStaging(storage: S3Storage, files: ArchivedFileCell[], targets: AttachmentTargets): Staging {
+export function bindStaging(storage: S3Storage, uploads: StagingUploads, targets: AttachmentTargets): Staging {
   const cells = new Map<string, StagedFile[]>();
-  for (const { table, record, field, ...file } of files) {
+  for (const { table, record, field, ...file } of uploads.cells) {
     const target = targets.get(`${table}/${field}`);
     if (!target) continue;
     const cell = `${table}/${record}/${target.fieldId}`;
@@ -114,7 +135,10 @@ export function bindStaging(storage: S3Storage, files: ArchivedFileCell[], targe
   }
   return {
     cells,
-    url: (sha256) => storage.presign(sha256, STAGED_URL_SECONDS),
+    url: async (sha256) => {
+      await uploads.ready(sha256);
+      return await storage.presign(sha256, STAGED_URL_SECONDS);
+    },
     where: (sha256) => storage.where(sha256),
   };
 }

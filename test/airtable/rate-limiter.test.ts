@@ -116,6 +116,24 @@ describe("rate limiter (virtual clock)", () => {
     expect(other.times[0]?.at).toBeLessThan(100);
   });
 
+  test("after a pause (a 429) that base's sends are spaced a tenth wider, a quarter at most; other bases keep theirs", async () => {
+    const { clock, limiter } = setup();
+    const spacing = async (key: string) => {
+      const { times, done } = acquireAll(clock, limiter, Array(4).fill(key));
+      await clock.run();
+      await done;
+      return Math.min(...gapsOf(times.map((t) => t.at)));
+    };
+    // Whole milliseconds on the virtual clock: each gap is the spacing, rounded up.
+    const within = (gap: number, spacing: number) => expect(gap - spacing).toBeWithin(0, 1);
+    within(await spacing("appA"), 205);
+    limiter.pause("appA", 1000);
+    within(await spacing("appA"), 225.5);
+    for (let i = 0; i < 5; i++) limiter.pause("appA", 0);
+    within(await spacing("appA"), 256.25);
+    within(await spacing("appB"), 205);
+  });
+
   test("an aborted wait rejects with the reason and gives its slot back", async () => {
     const { clock, limiter } = setup();
     const first = acquireAll(clock, limiter, ["appA"]);

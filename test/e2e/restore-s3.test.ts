@@ -4,7 +4,8 @@
 // record's create (no upload request), the simulator fetches each URL through the front, and the files
 // come back byte for byte (1 KB, 4 MB and 20 MB, over the upload endpoint's 5 MB); the staged objects
 // are deleted once read back. A presigned URL that has expired when Airtable fetches it is reported, and
-// its staged object kept.
+// its staged object kept. Staging that fails (S3 refuses the key) fails the restore without creating a
+// record that needs a file; the run after it resumes with no duplicate.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -15,7 +16,7 @@ import { type AirtableSim, type SimBaseSeed, startAirtableSim } from "../support
 import { runCli } from "../support/cli.ts";
 import { type S3Server, startS3Server } from "../support/s3-server.ts";
 
-const TARGETS = ["appS3RESTORETGT01", "appS3RESTORETGT02"];
+const TARGETS = ["appS3RESTORETGT01", "appS3RESTORETGT02", "appS3RESTORETGT03"];
 const FILES = [
   { filename: "one-kb.txt", type: "text/plain", size: 1024 },
   { filename: "four-mb.bin", type: "application/octet-stream", size: 4 << 20 },
@@ -111,5 +112,33 @@ test("a presigned URL expired before Airtable fetches it: reported (exit 3), the
     expect(rejected.length).toBeGreaterThanOrEqual(3);
   } finally {
     s3.faults.presignedAgeMs = 0;
+  }
+}, 180_000);
+
+test("staging refused by S3: exit 1 naming the bucket, no secret printed; the next run resumes with no duplicate", async () => {
+  const archive = join(dir, "out", url.split("/").at(-1)!);
+  const wrong = "wrong-secret-0123456789";
+  const failed = await runCli(["restore", archive, "-c", config, "--base", TARGETS[2]!], {
+    env: { ...env, SECRET: wrong },
+  });
+  expect(failed.code).toBe(1);
+  expect(failed.stderr).toContain(`s3://${s3.bucket}/nightly/restore-staging/`);
+  expect(failed.stderr).not.toContain(wrong);
+  expect(failed.stderr).not.toContain("unexpected error");
+  const holdsFile = (name: string) => FILES.some((_, i) => seed.tables[i]!.records[1]!.fields.Name === name);
+  const records = () => sim.base(TARGETS[2]!).tables.flatMap((t) => t.records);
+  expect(records().filter((r) => holdsFile(r.fields.Name as string))).toEqual([]);
+
+  // A new process cannot know the last one's sends: let them leave the base's 1-second window first.
+  await Bun.sleep(1100);
+  const resumed = await runCli(["restore", archive, "-c", config, "--base", TARGETS[2]!], { env });
+  expect(resumed.stderr).not.toContain("unexpected error");
+  expect(resumed.code).toBe(0);
+  const names = records().map((r) => r.fields.Name);
+  expect(names).toHaveLength(seed.tables.reduce((n, t) => n + t.records.length, 0));
+  expect(new Set(names).size).toBe(names.length);
+  for (const [i, f] of FILES.entries()) {
+    const record = records().find((r) => r.fields.Name === seed.tables[i]!.records[1]!.fields.Name)!;
+    expect((record.fields.Files as { size: number }[]).map((x) => x.size)).toEqual([f.size]);
   }
 }, 180_000);

@@ -165,6 +165,54 @@ describe("backup uploads to S3", () => {
     expect(await zips(out)).toHaveLength(1);
   }, 120_000);
 
+  test("a part that fails once (500 on part 2's first attempt) is sent again: exit 0, the object intact", async () => {
+    const { out, config, env } = await setup();
+    await Bun.sleep(1000); // a new second: a new archive name
+    s3.log.length = 0;
+    s3.faults.failPart = { number: 2, times: 1 };
+    try {
+      const r = await runCli(["backup", "-c", config], { env });
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+    } finally {
+      s3.faults.failPart = undefined;
+    }
+    const [name] = await zips(out);
+    const local = new Uint8Array(await Bun.file(join(out, name!)).arrayBuffer());
+    const part2 = s3.log.filter((l) => l.method === "PUT" && /[?&]partNumber=2(&|$)/.test(l.query));
+    expect(part2.map((l) => l.status)).toEqual([500, 200]);
+    expect(sha(await collect(await reader().read(name!)))).toBe(sha(local));
+    expect(await s3.openUploads()).toEqual([]);
+  }, 120_000);
+
+  test("a part that keeps failing: exit 1, the local archive kept, no object, no multipart upload left", async () => {
+    const { out, config, env } = await setup();
+    await Bun.sleep(1000); // a new second: a new archive name
+    const before = await s3.objects();
+    s3.log.length = 0;
+    s3.faults.failPart = { number: 2, times: 1000 };
+    let r: Awaited<ReturnType<typeof runCli>>;
+    try {
+      r = await runCli(["backup", "-c", config], { env });
+    } finally {
+      s3.faults.failPart = undefined;
+    }
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    const lines = r.stderr.trim().split("\n");
+    expect(lines[0]).toContain("InternalError (500)");
+    expect(lines[0]).toContain("the local archive is kept");
+    expect(r.stderr).not.toContain(s3.secretAccessKey);
+    expect(s3.log.filter((l) => /[?&]partNumber=2(&|$)/.test(l.query)).length).toBeGreaterThan(1); // retried first
+    const [name] = await zips(out);
+    expect((await stat(join(out, name!))).size).toBeGreaterThan(16 * 1024 * 1024);
+    expect(await s3.objects()).toEqual(before);
+    // ListMultipartUploads, asked the way any client would: nothing open.
+    const listing = await (await reader().client.request("GET", "", { query: { uploads: "" } })).text();
+    expect(listing).toContain("<ListMultipartUploadsResult>");
+    expect(listing).not.toContain("<Upload>");
+  }, 120_000);
+
   test("Ctrl-C during the upload: exit 130, no object, no open multipart upload", async () => {
     await ensureBinary();
     const { config, env } = await setup();

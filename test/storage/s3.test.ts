@@ -2,9 +2,13 @@
 // both addressing styles, then what only S3 has: multipart with Content-MD5, a part failing once,
 // aborted uploads, wrong keys, presigned URLs.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { AwsClient } from "aws4fetch";
 import { AirbackupError } from "../../src/errors.ts";
 import { S3Storage } from "../../src/storage/s3.ts";
+import { partSizeFor } from "../../src/storage/s3-upload.ts";
 import { type S3Server, startS3Server } from "../support/s3-server.ts";
 import { collect, pseudoRandom, sha, storageConformance, streamOf } from "./conformance.ts";
 
@@ -49,6 +53,35 @@ describe("S3 storage: what only S3 has", () => {
     s3 = await startS3Server();
   });
   afterAll(() => s3?.stop());
+
+  test("part sizes: 8 MiB; a file's a sixteenth of it up to 64 MiB; as asked; never over 10,000 parts", () => {
+    const MiB = 2 ** 20;
+    expect(partSizeFor(false, 1024 * MiB) / MiB).toBe(8); // a stream's parts are buffers
+    expect(partSizeFor(true, 100 * MiB) / MiB).toBe(8);
+    expect(partSizeFor(true, 300 * MiB) / MiB).toBe(19);
+    expect(partSizeFor(true, 1024 * MiB) / MiB).toBe(64);
+    expect(partSizeFor(true, 1024 * MiB, PART)).toBe(PART);
+    expect(Math.ceil((2 * 2 ** 40) / partSizeFor(true, 2 * 2 ** 40))).toBeLessThan(10_000);
+  });
+
+  test("a file above one part goes up with the defaults: 8 MiB parts, one in flight at a time, intact", async () => {
+    const storage = new S3Storage({ ...storageFor(s3).settings });
+    const dir = await mkdtemp(join(tmpdir(), "airbackup-s3-file-"));
+    try {
+      const path = join(dir, "big.zip");
+      const bytes = pseudoRandom(20 * 1024 * 1024 + 5, 31);
+      await Bun.write(path, bytes);
+      s3.log.length = 0;
+      await storage.write("file.zip", Bun.file(path));
+      const parts = s3.log.filter((r) => r.method === "PUT" && r.query.includes("partNumber="));
+      expect(parts.map((p) => p.contentMd5 && p.status)).toEqual([200, 200, 200]);
+      for (const [i, p] of parts.entries())
+        if (i) expect(p.at).toBeGreaterThanOrEqual(parts[i - 1]!.at + parts[i - 1]!.ms);
+      expect(sha(await collect(await storage.read("file.zip")))).toBe(sha(bytes));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 
   test("virtual-hosted requests reach the bucket by host name", async () => {
     const storage = storageFor(s3, { pathStyle: false });

@@ -5,6 +5,7 @@
 //   s3.endpoint, s3.region, s3.bucket, s3.accessKeyId, s3.secretAccessKey
 //   s3.env                                     // AWS_* variables pointing a child process at it
 //   s3.faults.failUploadParts = 1;             // the next UploadPart answers 500 (counts down)
+//   s3.faults.failPart = { number: 2, times: 1 } // part 2's first attempt answers 500 (times counts down)
 //   s3.faults.partDelayMs = 200;               // each UploadPart waits first (to interrupt one)
 //   s3.faults.presignedAgeMs = 7 * 3600_000;   // presigned URLs are judged 7 h later (expired)
 //   s3.faults.damageCompletion = "size"        // the next completed object loses its last part ("etag": a wrong ETag)
@@ -22,7 +23,9 @@
 // s3rver 3.7.1 lacks AbortMultipartUpload and ListMultipartUploads, and completes uploads unlike S3 (no
 // part checks, the whole object's MD5 as ETag, every byte copied again through JS streams): the front
 // does Complete, Abort and ListMultipartUploads itself, over s3rver's own upload directories and file
-// layout, and checks each part's Content-MD5 once s3rver stored it; s3rver does the rest.
+// layout, and checks each part's Content-MD5 once s3rver stored it; s3rver does the rest. s3rver answers a
+// PUT once it has read the body, maybe before the last bytes reached its file: the front answers (a part
+// or an object) only once the file holds them all, as S3 answers only what it stored.
 
 import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
@@ -63,7 +66,13 @@ export interface S3Server {
   /** The directory s3rver stores in. */
   dir: string;
   /** presignedAgeMs: presigned URLs are judged as if used this much later (an expired URL, at will). */
-  faults: { failUploadParts: number; partDelayMs: number; presignedAgeMs: number; damageCompletion?: "size" | "etag" };
+  faults: {
+    failUploadParts: number;
+    failPart?: { number: number; times: number };
+    partDelayMs: number;
+    presignedAgeMs: number;
+    damageCompletion?: "size" | "etag";
+  };
   log: S3RequestLog[];
   openUploads(): Promise<{ key: string; uploadId: string }[]>;
   objects(): Promise<{ key: string; size: number }[]>;
@@ -159,7 +168,8 @@ export async function startS3Server(
 
     const [, bucketName, ...keyParts] = pathStyle.split("/");
     const uploadId = url.searchParams.get("uploadId");
-    if (bucketName === bucket && keyParts.length === 0 && request.method === "GET" && url.searchParams.has("uploads"))
+    const bucketRoot = keyParts.join("") === ""; // /bucket or /bucket/
+    if (bucketName === bucket && bucketRoot && request.method === "GET" && url.searchParams.has("uploads"))
       return listUploadsAnswer();
     if (uploadId !== null && bucketName === bucket) {
       if (!(await uploadExists(uploadId))) return s3Error(404, "NoSuchUpload", "The specified upload does not exist.");
@@ -179,13 +189,35 @@ export async function startS3Server(
         const partNumber = Number(url.searchParams.get("partNumber"));
         if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > 10_000)
           return s3Error(400, "InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive.");
+        if (faults.failPart?.number === partNumber && faults.failPart.times > 0) {
+          faults.failPart.times--;
+          return s3Error(500, "InternalError", "We encountered an internal error. Please try again.");
+        }
         const answer = await forward(request, url, pathStyle, hasBody, body);
-        return answer.ok ? checkPart(answer, join(uploadsDir, uploadId, String(partNumber)), md5) : answer;
+        const file = join(uploadsDir, uploadId, String(partNumber));
+        return answer.ok ? checkPart(answer, file, md5, request.headers.get("content-length")) : answer;
       }
       if (request.method === "POST") return complete(uploadId, new TextDecoder().decode(body));
     }
 
-    return forward(request, url, pathStyle, hasBody, body);
+    const answer = await forward(request, url, pathStyle, hasBody, body);
+    const length = request.headers.get("content-length");
+    const key = decodeURIComponent(keyParts.join("/"));
+    if (request.method === "PUT" && answer.ok && bucketName === bucket && key && length !== null)
+      if (!request.headers.has("x-amz-copy-source")) {
+        const segments = key.split("/");
+        await flushed(join(dir, bucket, ...segments.slice(0, -1), `${segments.at(-1)}._S3rver_object`), Number(length));
+      }
+    return answer;
+  }
+
+  /** s3rver answers once it has read a body, maybe before its file stream wrote the last bytes: wait for them. */
+  async function flushed(file: string, size: number): Promise<void> {
+    for (let waited = 0; waited < 10_000; waited += 2) {
+      const now = await stat(file).catch(() => undefined);
+      if (!now || now.size >= size) return;
+      await Bun.sleep(2);
+    }
   }
 
   /** Passes the request on to s3rver (path style, without the auth it does not check), body streamed. */
@@ -280,8 +312,9 @@ export async function startS3Server(
   }
 
   /** After s3rver stored a part: its MD5 (s3rver writes it beside the part) against Content-MD5. */
-  async function checkPart(answer: Response, file: string, contentMd5: string | null): Promise<Response> {
+  async function checkPart(answer: Response, file: string, contentMd5: string | null, length: string | null) {
     await answer.body?.cancel();
+    if (length !== null) await flushed(file, Number(length));
     const md5 = await readFile(`${file}.md5`, "utf8");
     if (contentMd5 && Buffer.from(md5, "hex").toString("base64") !== contentMd5) {
       await rm(file, { force: true });
