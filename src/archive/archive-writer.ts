@@ -3,6 +3,7 @@
 import { link, rename, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import { AirbackupError } from "../errors.ts";
+import type { DeflatedContent } from "./deflated-file.ts";
 import { createFileSink, type FileSink, syncDirectory } from "./file-sink.ts";
 import {
   ATTACHMENT_INDEX_PATH,
@@ -55,8 +56,8 @@ export interface ArchiveWriter {
   writeSchema(schema: unknown): Promise<void>;
   /** tables/<id>.jsonl from pages of records; returns the record count. */
   writeTable(table: { id: string; name: string }, pages: AsyncIterable<readonly unknown[]>): Promise<number>;
-  /** tables/<id>.jsonl from a spooled JSONL file holding `records` lines (checked). */
-  writeTableFile(table: { id: string; name: string }, path: string, records: number): Promise<void>;
+  /** tables/<id>.jsonl from a spooled, already deflated JSONL file holding `records` lines (checked). */
+  writeTableFile(table: { id: string; name: string }, spool: DeflatedContent, records: number): Promise<void>;
   /** attachments/<sha256>; false (and nothing written) if that hash is already stored. The bytes must hash to `sha256`. */
   addAttachment(sha256: string, data: ZipEntryData, options?: { contentType?: string }): Promise<boolean>;
   addAttachmentFile(sha256: string, path: string, contentType?: string): Promise<boolean>;
@@ -137,14 +138,16 @@ export async function createArchive(finalPath: string, options: ArchiveOptions):
         tables.push({ id: table.id, name: table.name, records: counter.lines, path, sha256 });
         return counter.lines;
       }),
-    writeTableFile: (table, file, records) =>
+    writeTableFile: (table, spool, records) =>
       serial(async () => {
-        const counter = { lines: 0 };
+        if (spool.lines !== records)
+          throw new Error(`${spool.path} holds ${spool.lines} lines, expected ${records} records`);
         const path = tablePath(table.id);
-        const chunks = fileChunks(file, fileBuffer);
-        const { sha256 } = await add(path, countLines(chunks, counter), "application/x-ndjson");
-        if (counter.lines !== records)
-          throw new Error(`${file} holds ${counter.lines} lines, expected ${records} records`);
+        // Compressed while it was spooled: copied in as it is (an empty table is stored, as always).
+        const data = spool.size === 0 ? "" : fileChunks(spool.path, fileBuffer);
+        const options = spool.size === 0 ? {} : { deflated: spool };
+        const { sha256 } = await zip.addEntry(path, data, { contentType: "application/x-ndjson", ...options });
+        entries[path] = sha256;
         tables.push({ id: table.id, name: table.name, records, path, sha256 });
       }),
     addAttachment: (sha256, data, o = {}) =>
@@ -268,13 +271,6 @@ async function* jsonl(
     }
     counter.lines += page.length;
     yield encoder.encode(text);
-  }
-}
-
-async function* countLines(chunks: AsyncIterable<Uint8Array>, counter: { lines: number }): AsyncIterable<Uint8Array> {
-  for await (const chunk of chunks) {
-    for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) counter.lines++;
-    yield chunk;
   }
 }
 

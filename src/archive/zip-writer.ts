@@ -42,6 +42,8 @@ export interface AddEntryOptions {
   compress?: boolean | "auto";
   contentType?: string;
   mtime?: Date;
+  /** `data` is already a raw deflate stream of bytes with these CRC-32, size and sha256 (see deflated-file.ts). */
+  deflated?: { crc32: number; size: number; sha256: string };
 }
 
 export interface ZipEntryResult {
@@ -105,6 +107,7 @@ export function createZipWriter(sink: ZipSink, options: ZipWriterOptions = {}): 
     const iterator = chunks[Symbol.asyncIterator]();
     const head = await readHead(iterator);
     const empty = head.done && head.chunks.every((c) => c.length === 0);
+    const given = o.deflated;
     // An empty entry is stored: deflate would add a 2-byte empty stream for nothing.
     const deflate =
       !empty &&
@@ -112,12 +115,13 @@ export function createZipWriter(sink: ZipSink, options: ZipWriterOptions = {}): 
         ? shouldDeflate(o.contentType, probeBytes(head.chunks))
         : o.compress);
     // Size unknown in advance: the local header carries a zip64 field (sizes 0) so the 24-byte descriptor is legal.
-    const localZip64 = force || knownSize === undefined || knownSize > ZIP64_KNOWN_SIZE_LIMIT;
+    const expected = given ? given.size : knownSize;
+    const localZip64 = force || expected === undefined || expected > ZIP64_KNOWN_SIZE_LIMIT;
     const mtime = o.mtime ?? options.now ?? new Date();
     const { dosTime, dosDate } = dosDateTime(mtime);
     const ut = extendedTimestampExtraField(mtime);
     const versionNeeded = localZip64 ? VERSION_NEEDED_ZIP64 : VERSION_NEEDED_DEFAULT;
-    const method = deflate ? METHOD_DEFLATE : METHOD_STORED;
+    const method = deflate || given ? METHOD_DEFLATE : METHOD_STORED;
     const localHeaderOffset = offset;
     const localExtra = localZip64 ? concat([zip64ExtraField([0, 0]), ut]) : ut;
     await write(localFileHeader({ name: nameBytes, method, dosTime, dosDate, extra: localExtra, versionNeeded }));
@@ -127,9 +131,8 @@ export function createZipWriter(sink: ZipSink, options: ZipWriterOptions = {}): 
     let compressedSize = 0;
     const hasher = new Bun.CryptoHasher("sha256");
     const pending: Uint8Array[] = [];
-    const deflater = deflate
-      ? new Deflate({ level: (options.level ?? 6) as 6 }, (out) => pending.push(out))
-      : undefined;
+    const deflater =
+      deflate && !given ? new Deflate({ level: (options.level ?? 6) as 6 }, (out) => pending.push(out)) : undefined;
     const flush = async () => {
       for (const out of pending.splice(0)) {
         compressedSize += out.length;
@@ -137,6 +140,10 @@ export function createZipWriter(sink: ZipSink, options: ZipWriterOptions = {}): 
       }
     };
     const consume = async (chunk: Uint8Array) => {
+      if (given) {
+        compressedSize += chunk.length;
+        return write(chunk);
+      }
       for (let at = 0; at < chunk.length; at += PUSH_BYTES) {
         const piece = chunk.subarray(at, at + PUSH_BYTES);
         crc = crc32(piece, crc);
@@ -157,7 +164,8 @@ export function createZipWriter(sink: ZipSink, options: ZipWriterOptions = {}): 
       deflater.push(new Uint8Array(0), true);
       await flush();
     }
-    if (knownSize !== undefined && knownSize !== size)
+    if (given) [crc, size] = [given.crc32, given.size];
+    if (knownSize !== undefined && knownSize !== (given ? compressedSize : size))
       throw new Error(`entry data was ${size} bytes, expected ${knownSize}`);
     const overflows = size >= ZIP64_MARKER_32 || compressedSize >= ZIP64_MARKER_32;
     if (overflows && !localZip64) throw new Error("entry outgrew its non-zip64 local header"); // unreachable with the margin above
@@ -178,7 +186,7 @@ export function createZipWriter(sink: ZipSink, options: ZipWriterOptions = {}): 
         versionNeeded: zip64 || localZip64 ? VERSION_NEEDED_ZIP64 : VERSION_NEEDED_DEFAULT,
       }),
     );
-    return { crc32: crc >>> 0, size, compressedSize, sha256: hasher.digest("hex") };
+    return { crc32: crc >>> 0, size, compressedSize, sha256: given?.sha256 ?? hasher.digest("hex") };
   }
 
   async function finish(): Promise<{ entries: number; bytes: number }> {

@@ -65,7 +65,7 @@ export async function backupTable(
   const index = options.attachments ? await openIndexSpool(join(tmpDir, `index-${table.key}.jsonl`)) : undefined;
   let commented: string[] = [];
   try {
-    const records = await spoolTable(run.client, {
+    const { records, content } = await spoolTable(run.client, {
       baseId: plan.id,
       table,
       path: spool,
@@ -90,7 +90,7 @@ export async function backupTable(
     });
     onListed?.();
     // Without schema access the "id" is the configured name: the key is its safe, unique entry name.
-    await archive.writeTableFile({ id: table.key, name: table.name }, spool, records);
+    await archive.writeTableFile({ id: table.key, name: table.name }, content, records);
     run.report.tables.push({ id: table.id, name: table.name, records });
     run.emit({ type: "table-done", baseId: plan.id, table: table.name, records });
     return { table, records, indexPath: index?.path, commented };

@@ -1,10 +1,11 @@
-// Reads one table page by page into a spool file (JSONL, records exactly as returned), restarting the
-// listing from the first page when Airtable expires its iterator; the zip gets the file once complete.
-import { open } from "node:fs/promises";
+// Reads one table page by page into a spool file (JSONL, records exactly as returned, deflated page by
+// page), restarting the listing from the first page when Airtable expires its iterator; the zip gets the
+// file once complete.
 import type { AirtableClient } from "../airtable/client.ts";
 import { listRecordPages } from "../airtable/read.ts";
 import { IteratorExpiredError } from "../airtable/recoverable-errors.ts";
 import type { AirtableRecord } from "../airtable/schemas.ts";
+import { createDeflatedFile, type DeflatedContent } from "../archive/deflated-file.ts";
 import { AirbackupError } from "../errors.ts";
 
 export interface SpoolTableOptions {
@@ -25,10 +26,14 @@ export interface SpoolTableOptions {
 /** How many times a table's listing may restart after an expired iterator before the backup gives up. */
 export const MAX_LISTING_ATTEMPTS = 4;
 
-/** Returns the number of records written. */
-export async function spoolTable(client: AirtableClient, options: SpoolTableOptions): Promise<number> {
+/** The records written and the spool file's deflated content. */
+export async function spoolTable(
+  client: AirtableClient,
+  options: SpoolTableOptions,
+): Promise<{ records: number; content: DeflatedContent }> {
+  const encoder = new TextEncoder();
   for (let attempt = 1; ; attempt++) {
-    const file = await open(options.path, "w", 0o600);
+    const file = await createDeflatedFile(options.path);
     let count = 0;
     try {
       const pages = listRecordPages(client, options.baseId, options.table.id, {
@@ -38,12 +43,11 @@ export async function spoolTable(client: AirtableClient, options: SpoolTableOpti
       });
       for await (const page of pages) {
         if (page.length === 0) continue;
-        await file.write(page.map((record) => `${JSON.stringify(record)}\n`).join(""));
+        await file.append(encoder.encode(page.map((record) => `${JSON.stringify(record)}\n`).join("")));
         count += page.length;
         await options.onPage(page, attempt);
       }
-      await file.sync();
-      return count;
+      return { records: count, content: await file.finish() };
     } catch (error) {
       if (!(error instanceof IteratorExpiredError)) throw error;
       if (attempt >= MAX_LISTING_ATTEMPTS) {

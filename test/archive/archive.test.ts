@@ -1,8 +1,10 @@
 // Format 1 end to end: createArchive -> verifyArchive -> inspectArchive, read back by independent tools;
 // nothing half-written survives a failure; verify names what is wrong with a tampered archive.
+
 import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { type ArchiveWriter, createArchive } from "../../src/archive/archive-writer.ts";
+import { createDeflatedFile } from "../../src/archive/deflated-file.ts";
 import { inspectArchive } from "../../src/archive/inspect.ts";
 import type { Manifest } from "../../src/archive/manifest.ts";
 import { verifyArchive } from "../../src/archive/verify.ts";
@@ -11,6 +13,13 @@ import { AirbackupError } from "../../src/errors.ts";
 import { skipWithout, ZIP_READERS } from "../support/tools.ts";
 import { checkWithAllReaders, sha256Hex } from "../support/zip-oracles.ts";
 import { tempDir } from "./helpers.ts";
+
+/** A table spooled as backup does: deflated as it is written (archive/deflated-file.ts). */
+async function spooled(path: string, text: string) {
+  const file = await createDeflatedFile(path);
+  await file.append(new TextEncoder().encode(text));
+  return file.finish();
+}
 
 const tool = { name: "airbackup", version: "0.1.0-test" };
 const base = { id: "appTEST0000000001", name: "CRM" };
@@ -40,13 +49,13 @@ async function writeSample(
     ],
   });
   expect(await archive.writeTable({ id: "tblA", name: "Contacts" }, pages(250, 100))).toBe(250);
-  writeFileSync(
+  const spool = await spooled(
     dir.file("spool.jsonl"),
     records(3)
       .map((r) => `${JSON.stringify(r)}\n`)
       .join(""),
   );
-  await archive.writeTableFile({ id: "tblB", name: "Deals" }, dir.file("spool.jsonl"), 3);
+  await archive.writeTableFile({ id: "tblB", name: "Deals" }, spool, 3);
   expect(await archive.addAttachment(sha256Hex(png), png, { contentType: "image/png" })).toBe(true);
   expect(await archive.addAttachment(sha256Hex(png), png)).toBe(false); // same file in another cell: stored once
   writeFileSync(dir.file("notes.txt"), notes);
@@ -205,8 +214,7 @@ describe("nothing half-written survives", () => {
     [
       "a spooled table has fewer lines than records",
       async (a) => {
-        const spool = a.finalPath.replace(/a\.zip$/, "table.jsonl");
-        writeFileSync(spool, "{}\n");
+        const spool = await spooled(a.finalPath.replace(/a\.zip$/, "table.jsonl"), "{}\n");
         return a.writeTableFile({ id: "tblA", name: "A" }, spool, 2);
       },
       /1 lines, expected 2/,
