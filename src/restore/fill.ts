@@ -36,13 +36,8 @@ export async function schemaAndRecords(
     for (const f of t.fields) pending.fields.set(f.source.id, PENDING);
   }
   const order = planLinks(plan, pending).order;
-  const wanted = new Set(
-    plan.tables.flatMap((t) =>
-      t.fields
-        .filter(isAttachmentField)
-        .flatMap((f) => [`${t.source.id}/${f.source.id}`, `${t.source.id}/${f.source.name}`]),
-    ),
-  );
+  // The attachment fields restored, by archived table and field (every field is there while pending).
+  const wanted = new Set(attachmentTargets(plan, pending).keys());
   const stop = new AbortController();
   const signal = ctx.signal ? AbortSignal.any([ctx.signal, stop.signal]) : stop.signal;
   const uploads = staging
