@@ -1,9 +1,10 @@
 // S3 upload throughput and memory: airbackup's uploader (S3Storage.write of the archive file, with the
-// defaults `backup` uses: multipart, parts sent as slices of the file, 1/16 of it each (8 to 64 MiB), one
+// defaults `backup` uses: multipart, parts sent as slices of the file, 1/16 of it each (8 to 64 MiB), three
 // in flight while the next is hashed, Content-MD5 on each) vs `curl -T` (one signed PUT) of the same
 // generated file to the same local server. Each client runs in its own process, so its peak RSS is its
 // own. airbackup goes through the test server's SigV4-checking front (every signature and part MD5
-// checked); curl is timed both through the front and straight to s3rver. Before each client the page
+// checked); curl is timed both through the front (which stores a PUT's body and a part's with the same
+// writer) and straight to s3rver (its own writer). Before each client the page
 // cache's dirty pages are written out (`sync`, not timed), so no client pays for the one before it.
 // Usage: bun bench/s3.ts [--mb 1024]
 import { mkdtempSync, rmSync, statSync } from "node:fs";
@@ -11,7 +12,7 @@ import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { S3Storage } from "../src/storage/s3.ts";
-import { partSizeFor } from "../src/storage/s3-upload.ts";
+import { DEFAULT_PARTS_IN_FLIGHT, partSizeFor } from "../src/storage/s3-upload.ts";
 
 const args = process.argv.slice(2);
 if (args[0] === "--child") await child(args[1]!, args[2]!);
@@ -28,7 +29,6 @@ async function main(): Promise<void> {
     await makeRandom(file, mb * 1024 * 1024);
     const size = statSync(file).size;
     const env = { ...process.env, ...s3.env, BENCH_BUCKET: s3.bucket };
-    // s3rver knows only its own key pair; the front knows the test's.
     const curlTo = (endpoint: string, keys: string, key: string) =>
       timed(
         [
@@ -37,31 +37,68 @@ async function main(): Promise<void> {
         ],
         env,
       );
-    // airbackup runs between the two curls, so neither order nor the page cache favours it.
-    const curlDirect = await curlTo(s3.backendEndpoint, "S3RVER:S3RVER", "curl-direct/x.zip");
-    const ours = await timed([process.execPath, import.meta.path, "--child", file, "airbackup/"], env);
-    const curlFront = await curlTo(s3.endpoint, `${s3.accessKeyId}:${s3.secretAccessKey}`, "curl-front/x.zip");
-    const stored = await s3.objects();
-    for (const o of stored) if (o.size !== size) throw new Error(`${o.key} is ${o.size} bytes, expected ${size}`);
-    if (stored.length !== 3) throw new Error(`expected 3 objects, got ${JSON.stringify(stored)}`);
-
+    type Client = "airbackup" | "curl-front" | "curl-direct";
+    const run: Record<Client, () => ReturnType<typeof timed>> = {
+      airbackup: () => timed([process.execPath, import.meta.path, "--child", file, "airbackup/"], env),
+      "curl-front": () => curlTo(s3.endpoint, `${s3.accessKeyId}:${s3.secretAccessKey}`, "curl-front/x.zip"),
+      // s3rver knows only its own key pair; the front knows the test's.
+      "curl-direct": () => curlTo(s3.backendEndpoint, "S3RVER:S3RVER", "curl-direct/x.zip"),
+    };
+    // Two rounds in mirrored order, so neither order nor the disk's state favours a client; each object
+    // is checked and deleted right after its upload, so every client writes to an equally empty store.
+    const runs: Record<Client, Awaited<ReturnType<typeof timed>>[]> = {
+      airbackup: [],
+      "curl-front": [],
+      "curl-direct": [],
+    };
+    for (const client of [
+      "curl-direct",
+      "airbackup",
+      "curl-front",
+      "curl-front",
+      "airbackup",
+      "curl-direct",
+    ] as const) {
+      runs[client].push(await run[client]());
+      const stored = await s3.objects();
+      if (stored.length !== 1 || stored[0]!.size !== size)
+        throw new Error(`${client}: expected one object of ${size} bytes, got ${JSON.stringify(stored)}`);
+      const removed = await fetch(`${s3.backendEndpoint}/${s3.bucket}/${stored[0]!.key}`, { method: "DELETE" });
+      if (!removed.ok) throw new Error(`could not delete ${stored[0]!.key}: ${removed.status}`);
+    }
+    const best = (client: Client) => runs[client].reduce((a, b) => (a.seconds <= b.seconds ? a : b));
     const mbps = (r: { seconds: number }) => size / 1e6 / r.seconds;
-    console.log(`S3 upload of a ${(size / 2 ** 20).toFixed(0)} MiB file to the local s3rver, one run each`);
-    console.log("| client | path | wall | MB/s | peak RSS |");
-    console.log("| --- | --- | --- | --- | --- |");
-    for (const [label, path, r] of [
-      [`airbackup (multipart, ${partMiB(size)} MiB parts, 1 in flight, Content-MD5)`, "SigV4 front", ours],
-      ["curl -T (one PUT)", "SigV4 front", curlFront],
-      ["curl -T (one PUT)", "s3rver direct", curlDirect],
-    ] as const)
+    console.log(`S3 upload of a ${(size / 2 ** 20).toFixed(0)} MiB file to the local s3rver, best of two runs each`);
+    console.log("| client | path | wall (best; other) | MB/s | peak RSS | CPU-s client + store |");
+    console.log("| --- | --- | --- | --- | --- | --- |");
+    for (const [label, path, client] of [
+      [
+        `airbackup (multipart, ${partMiB(size)} MiB parts, ${DEFAULT_PARTS_IN_FLIGHT} in flight, Content-MD5)`,
+        "SigV4 front",
+        "airbackup",
+      ],
+      ["curl -T (one PUT)", "SigV4 front", "curl-front"],
+      ["curl -T (one PUT)", "s3rver direct", "curl-direct"],
+    ] as const) {
+      const r = best(client);
+      const other = runs[client].find((x) => x !== r)!;
+      const rss = Math.max(...runs[client].map((x) => x.maxRss));
       console.log(
-        `| ${label} | ${path} | ${r.seconds.toFixed(1)} s | ${mbps(r).toFixed(0)} | ${(r.maxRss / 1e6).toFixed(0)} MB |`,
+        `| ${label} | ${path} | ${r.seconds.toFixed(1)} s; ${other.seconds.toFixed(1)} s | ${mbps(r).toFixed(0)} | ${(rss / 1e6).toFixed(0)} MB | ${r.clientCpu.toFixed(1)} + ${r.storeCpu.toFixed(1)} |`,
       );
-    const best = Math.max(mbps(curlFront), mbps(curlDirect));
+    }
+    const ours = mbps(best("airbackup"));
+    const front = mbps(best("curl-front"));
+    const direct = mbps(best("curl-direct"));
+    console.log(`throughput ratio airbackup / curl through the same front: ${(ours / front).toFixed(2)}`);
+    console.log(`throughput ratio airbackup / the faster curl: ${(ours / Math.max(front, direct)).toFixed(2)}`);
+    // Client and store share this machine's cores: the wall time can be no less than all the CPU-seconds
+    // spent, client's and store's, spread over every core.
+    const cores = navigator.hardwareConcurrency;
+    const floor = (client: Client) => (best(client).clientCpu + best(client).storeCpu) / cores;
     console.log(
-      `throughput ratio airbackup / curl through the same front: ${(mbps(ours) / mbps(curlFront)).toFixed(2)}`,
+      `CPU-bound floor on ${cores} cores, (client + store CPU-s) / ${cores}: airbackup ${floor("airbackup").toFixed(1)} s, curl through the front ${floor("curl-front").toFixed(1)} s; ratio of floors ${(floor("curl-front") / floor("airbackup")).toFixed(2)}`,
     );
-    console.log(`throughput ratio airbackup / the faster curl: ${(mbps(ours) / best).toFixed(2)}`);
   } finally {
     await s3.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -84,12 +121,16 @@ async function child(file: string, prefix: string): Promise<void> {
   await storage.write(file.split("/").at(-1)!, source, { size: source.size });
 }
 
-/** Wall time and peak RSS (GNU time when installed, else the OS's rusage), after a `sync`. */
+/**
+ * Wall time, peak RSS and CPU-seconds (GNU time when installed, else the OS's rusage), after a `sync`;
+ * and the CPU-seconds the store (the front and s3rver, in this process) spent meanwhile.
+ */
 async function timed(command: string[], env: Record<string, string | undefined>) {
   Bun.spawnSync(["sync"]);
   const gnuTime = Bun.which("time", { PATH: "/usr/bin:/bin" });
   const start = performance.now();
-  const proc = Bun.spawn(gnuTime ? [gnuTime, "-f", "maxrss-kb=%M", ...command] : command, {
+  const storeBefore = process.cpuUsage();
+  const proc = Bun.spawn(gnuTime ? [gnuTime, "-f", "maxrss-kb=%M cpu=%U+%S", ...command] : command, {
     env,
     stdout: "inherit",
     stderr: "pipe",
@@ -97,9 +138,17 @@ async function timed(command: string[], env: Record<string, string | undefined>)
   const stderr = await new Response(proc.stderr).text();
   const code = await proc.exited;
   const seconds = (performance.now() - start) / 1000;
+  const store = process.cpuUsage(storeBefore);
   if (code !== 0) throw new Error(`${command[0]} exited ${code}: ${stderr}`);
   const kb = /maxrss-kb=(\d+)/.exec(stderr)?.[1];
-  return { seconds, maxRss: kb ? Number(kb) * 1024 : (proc.resourceUsage()?.maxRSS ?? 0) };
+  const cpu = /cpu=([\d.]+)\+([\d.]+)/.exec(stderr);
+  const usage = proc.resourceUsage();
+  return {
+    seconds,
+    maxRss: kb ? Number(kb) * 1024 : (usage?.maxRSS ?? 0),
+    clientCpu: cpu ? Number(cpu[1]) + Number(cpu[2]) : Number(usage?.cpuTime.total ?? 0) / 1e6,
+    storeCpu: (store.user + store.system) / 1e6,
+  };
 }
 
 function partMiB(size: number): number {

@@ -183,6 +183,9 @@ describe("list and prune over the directory and the bucket", () => {
   test("backup --prune after a failed upload prunes nothing, in either place", async () => {
     const ctx = await setup("{ last: 1 }");
     const old = await archiveAt(ctx, ["local", "s3"], seed.id, "2026-11-01T03:00:00Z");
+    // The test before backed up the same base: its requests leave the simulator's 1-second window (5/s per
+    // base counts every process), or this backup's last schema read may draw a 429 and wait 30 s.
+    await Bun.sleep(1100);
     const r = await runCli(["backup", "-c", ctx.config, "--prune"], {
       env: { ...ctx.env, AWS_SECRET_ACCESS_KEY: "wrong-secret" },
     });
