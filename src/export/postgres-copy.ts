@@ -3,7 +3,8 @@
 // next batch is read); rows for other tables at the same time (join tables, _attachments) go to spool files
 // and are copied in when that COPY ends. One COPY per table, memory flat.
 
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FileSink, ReservedSQL } from "bun";
@@ -27,6 +28,8 @@ export function createCopyLoader(
   let open: { spec: TableSpec; writer: WritableStreamDefaultWriter; query: Promise<unknown> } | undefined;
   const spools = new Map<TableSpec, { path: string; sink: FileSink }>();
   let dir: string | undefined;
+  const removing: Promise<void>[] = [];
+  let spooled = 0;
 
   const start = (spec: TableSpec) => {
     const query = conn.unsafe(`COPY ${qualified(spec.name)} FROM STDIN`);
@@ -54,7 +57,9 @@ export function createCopyLoader(
       } catch (error) {
         fail(error, `cannot load ${spec.name}`);
       } finally {
-        rmSync(path, { force: true });
+        // Removed on an I/O thread while the load goes on: unlinking a file just written can take a tenth of a
+        // second (its pages still being written back), and discard() waits for it at the end.
+        removing.push(rm(path, { force: true }).catch(() => {}));
       }
     }
   };
@@ -69,7 +74,7 @@ export function createCopyLoader(
       let spool = target ? undefined : spools.get(spec);
       if (!target && !spool) {
         dir ??= mkdtempSync(join(tmpdir(), "airbackup-copy-"));
-        const path = join(dir, `${spools.size}.copy`);
+        const path = join(dir, `${++spooled}.copy`); // never a name still being removed
         spool = { path, sink: Bun.file(path).writer({ highWaterMark: 1 << 20 }) };
         spools.set(spec, spool);
       }
@@ -93,7 +98,8 @@ export function createCopyLoader(
       }
       for (const { sink } of spools.values()) await Promise.resolve(sink.end()).catch(() => {});
       spools.clear();
-      if (dir) rmSync(dir, { recursive: true, force: true });
+      await Promise.all(removing);
+      if (dir) await rm(dir, { recursive: true, force: true });
     },
   };
 }
