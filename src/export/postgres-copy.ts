@@ -1,7 +1,9 @@
 // Loading rows into PostgreSQL with COPY ... FROM STDIN (text format) on the export's one connection. One COPY
 // stays open for the records table being read, so its rows stream to the server (which parses them while the
 // next batch is read); rows for other tables at the same time (join tables, _attachments) go to spool files
-// and are copied in when that COPY ends. One COPY per table, memory flat.
+// and are copied in when that COPY ends. One COPY per table, memory flat. What can be built as soon as a
+// spooled table is loaded (a join table's indexes, say: `afterLoad`) is sent right behind it without waiting,
+// so the server builds it while the next table is read; a failure there is thrown by the next flush.
 
 import { mkdtempSync } from "node:fs";
 import { rm } from "node:fs/promises";
@@ -13,7 +15,7 @@ import type { TableSpec } from "./mapping.ts";
 
 export interface CopyLoader {
   add(spec: TableSpec, rows: CellValue[][]): Promise<void>;
-  /** Ends the open COPY and copies every spool in; throws the first failure through `fail`. */
+  /** Ends the open COPY, copies every spool in, waits for what was sent behind them; throws the first failure through `fail`. */
   flush(): Promise<void>;
   /** Stores nothing more: aborts the open COPY, removes the spools. */
   discard(): Promise<void>;
@@ -24,11 +26,16 @@ export function createCopyLoader(
   qualified: (table: string) => string,
   streamed: ReadonlySet<TableSpec>,
   fail: (error: unknown, doing: string) => never,
+  /** Statements to run once `spec` is loaded, given the records table whose COPY just ended. */
+  afterLoad: (spec: TableSpec, ended: TableSpec | undefined) => string[] = () => [],
 ): CopyLoader {
   let open: { spec: TableSpec; writer: WritableStreamDefaultWriter; query: Promise<unknown> } | undefined;
   const spools = new Map<TableSpec, { path: string; sink: FileSink }>();
   let dir: string | undefined;
   const removing: Promise<void>[] = [];
+  /** Statements sent behind the loads and not waited for; the first failure among them. */
+  let pipelined: Promise<void>[] = [];
+  let pipelineFailure: unknown;
   let spooled = 0;
 
   const start = (spec: TableSpec) => {
@@ -37,7 +44,8 @@ export function createCopyLoader(
     return { spec, writer, query: Promise.resolve(query) };
   };
 
-  const flush = async () => {
+  /** `wait` false: what afterLoad gives is sent and left running (the next table's COPY queues behind it). */
+  const flush = async (wait = true) => {
     const current = open;
     open = undefined;
     if (current)
@@ -45,8 +53,9 @@ export function createCopyLoader(
         await current.writer.close();
         await current.query;
       } catch (error) {
-        fail(error, `cannot load ${current.spec.name}`);
+        fail(pipelineFailure ?? error, `cannot load ${current.spec.name}`);
       }
+    const after: string[] = [];
     for (const [spec, { path, sink }] of spools) {
       spools.delete(spec);
       try {
@@ -55,19 +64,33 @@ export function createCopyLoader(
         await Bun.file(path).stream().pipeTo(query.writable());
         await query;
       } catch (error) {
-        fail(error, `cannot load ${spec.name}`);
+        fail(pipelineFailure ?? error, `cannot load ${spec.name}`);
       } finally {
         // Removed on an I/O thread while the load goes on: unlinking a file just written can take a tenth of a
         // second (its pages still being written back), and discard() waits for it at the end.
         removing.push(rm(path, { force: true }).catch(() => {}));
       }
+      after.push(...afterLoad(spec, current?.spec));
     }
+    if (after.length)
+      pipelined.push(
+        Promise.resolve(conn.unsafe(after.join(";\n")).simple().execute()).then(
+          () => {},
+          (error) => {
+            pipelineFailure ??= error;
+          },
+        ),
+      );
+    if (!wait) return;
+    await Promise.all(pipelined);
+    pipelined = [];
+    if (pipelineFailure) fail(pipelineFailure, "a statement failed");
   };
 
   return {
     async add(spec, rows) {
       if (open?.spec !== spec && streamed.has(spec)) {
-        await flush();
+        await flush(false);
         open = start(spec);
       }
       const target = open?.spec === spec ? open : undefined;
@@ -88,7 +111,7 @@ export function createCopyLoader(
           }
       }
     },
-    flush,
+    flush: () => flush(),
     async discard() {
       const current = open;
       open = undefined;
@@ -98,7 +121,7 @@ export function createCopyLoader(
       }
       for (const { sink } of spools.values()) await Promise.resolve(sink.end()).catch(() => {});
       spools.clear();
-      await Promise.all(removing);
+      await Promise.all([...removing, ...pipelined]);
       if (dir) await rm(dir, { recursive: true, force: true });
     },
   };

@@ -1,5 +1,6 @@
 // PostgreSQL target (Bun.sql): one connection, one transaction for the whole export (DDL included), rows
-// loaded with COPY ... FROM STDIN in text format; indexes and foreign keys added after the load. An error or
+// loaded with COPY ... FROM STDIN in text format; a join table's indexes and its key to its records table built
+// behind its load (while the next table is read), the other indexes and keys after the load. An error or
 // Ctrl-C rolls it all back. The password never reaches a message: errors are rebuilt without it.
 import type { ReservedSQL, SQL } from "bun";
 import { AirbackupError } from "../errors.ts";
@@ -48,7 +49,7 @@ export function postgresTarget(url: string, schemaOption?: string): ExportTarget
   };
   let loader: CopyLoader | undefined;
   let streamed = new Set<TableSpec>();
-  /** Foreign keys already added (by removeDangling): commit() adds the others. */
+  /** Indexes and foreign keys already added (behind a join table's load, or by removeDangling): commit() adds the others. */
   const early = new Set<string>();
   const exec = async (text: string, params: unknown[] = [], doing = "a statement failed") => {
     await loader?.flush(); // every row copied in before anything else runs
@@ -128,7 +129,19 @@ export function postgresTarget(url: string, schemaOption?: string): ExportTarget
           return `CREATE TABLE ${name(spec.name)} (${columns.join(", ")})`;
         }),
       );
-      loader = createCopyLoader(conn!, name, streamed, fail);
+      // A join table is whole once its records table is loaded (its rows come only from that table's records):
+      // its indexes and its key to that table are built then, while the next table is read.
+      const owners = new Map(plan.tables.flatMap((t) => t.links.map((l) => [l.join, t.spec] as const)));
+      loader = createCopyLoader(conn!, name, streamed, fail, (spec, ended) => {
+        const owner = owners.get(spec);
+        if (!owner || owner !== ended) return [];
+        const statements = [
+          ...spec.indexes.map(createIndex(spec)),
+          ...spec.foreignKeys.filter((key) => key.column === "record_id").map((key) => addForeignKey(spec, key)),
+        ];
+        for (const statement of statements) early.add(statement);
+        return statements;
+      });
     },
     async insert(spec, rows) {
       await loader!.add(spec, rows);
@@ -167,12 +180,12 @@ export function postgresTarget(url: string, schemaOption?: string): ExportTarget
         ...tables
           .filter((spec) => spec.primaryKey && !streamed.has(spec))
           .map((spec) => `ALTER TABLE ${name(spec.name)} ADD PRIMARY KEY (${quote(spec.primaryKey!)})`),
-        ...tables.flatMap((spec) => [
-          ...spec.indexes.map(
-            (index) => `CREATE INDEX ${quote(index.name)} ON ${name(spec.name)} (${quote(index.column)})`,
-          ),
-          ...spec.foreignKeys.map((key) => addForeignKey(spec, key)).filter((statement) => !early.has(statement)),
-        ]),
+        ...tables
+          .flatMap((spec) => [
+            ...spec.indexes.map(createIndex(spec)),
+            ...spec.foreignKeys.map((key) => addForeignKey(spec, key)),
+          ])
+          .filter((statement) => !early.has(statement)),
       ]);
       await exec("COMMIT", [], "cannot commit");
       await loader?.discard(); // nothing left to discard but the spool directory
@@ -184,6 +197,11 @@ export function postgresTarget(url: string, schemaOption?: string): ExportTarget
       await close();
     },
   };
+
+  function createIndex(spec: TableSpec) {
+    return (index: { name: string; column: string }) =>
+      `CREATE INDEX ${quote(index.name)} ON ${name(spec.name)} (${quote(index.column)})`;
+  }
 
   function addForeignKey(spec: TableSpec, key: ForeignKey): string {
     return `ALTER TABLE ${name(spec.name)} ADD FOREIGN KEY (${quote(key.column)}) REFERENCES ${name(key.table)} ("id")`;

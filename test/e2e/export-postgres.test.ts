@@ -118,6 +118,10 @@ describe.skipIf(skip)("airbackup export -o postgres://... (read back with psql)"
       "SELECT count(*) FROM pg_constraint WHERE contype IN ('f', 'p') AND connamespace = 'partial'::regnamespace",
     );
     expect(keys).toBe(`${4 * 2 + 4 + 1}\n`); // both sides of 4 join tables; 4 records tables and _tables
+    const joinIndexes = await pg.psql(
+      "SELECT count(*) FROM pg_indexes WHERE schemaname = 'partial' AND tablename LIKE '%Next'",
+    );
+    expect(joinIndexes).toBe(`${4 * 2}\n`); // record_id and linked_id of each join table
   }, 60_000);
 
   test("Ctrl-C exits 130 and rolls everything back: no new schema, an earlier export untouched", async () => {
