@@ -5,9 +5,10 @@
 // A file (Blob) is sent as slices of itself: no copy in memory (Bun sends a file slice with sendfile), so
 // its parts grow with its size (up to 64 MiB: fewer requests and part files for the store to join).
 // A stream is cut into reused part buffers: memory is (parts in flight + 2) parts whatever the size.
-// Three parts are in flight while the next is read and hashed: one at a time left the link idle while
-// each part's answer waited for its last bytes to reach the store's disk (bench/s3.ts, 1 GiB on 2 cores:
-// 1 in flight 271 MB/s, 2: 287, 3: 415-417, 4: 410).
+// A file's parts go three at a time while the next is read and hashed: one at a time left the link idle
+// while each part's answer waited for its last bytes to reach the store's disk (bench/s3.ts, 1 GiB on 2
+// cores: 1 in flight 271 MB/s, 2: 287, 3: 415-417, 4: 410). A stream's go one at a time: each part in
+// flight is an 8 MiB buffer, and restore stages four files at once.
 import { createHash } from "node:crypto";
 import { AirbackupError } from "../errors.ts";
 import { type S3Client, xmlEscape, xmlValue } from "./s3-client.ts";
@@ -17,7 +18,9 @@ export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 /** A Blob's parts are slices of it (no memory): about this many of them, between 8 and 64 MiB each. */
 const BLOB_PARTS = 16;
 const MAX_BLOB_PART = 64 * 1024 * 1024;
+/** Parts in flight at once by default: a Blob's (slices of it, no memory) and a stream's (buffers). */
 export const DEFAULT_PARTS_IN_FLIGHT = 3;
+const STREAM_PARTS_IN_FLIGHT = 1;
 const MAX_PARTS = 10_000;
 
 export interface UploadOptions {
@@ -45,8 +48,10 @@ export async function uploadObject(
     : body instanceof Blob
       ? blobParts(body, partSize)
       : streamParts(body, partSize);
+  const partsInFlight =
+    options.partsInFlight ?? (body instanceof Blob ? DEFAULT_PARTS_IN_FLIGHT : STREAM_PARTS_IN_FLIGHT);
   try {
-    return await upload(client, key, where, source, partSize, { ...options, size });
+    return await upload(client, key, where, source, partSize, { ...options, size, partsInFlight });
   } catch (error) {
     if (options.signal?.aborted) throw options.signal.reason;
     throw error;
@@ -131,7 +136,7 @@ async function multipart(
   }
   const inFlight = new Map<number, Promise<void>>();
   const done: { number: number; etag: string; md5: Buffer }[] = [];
-  const maxInFlight = Math.max(1, options.partsInFlight ?? DEFAULT_PARTS_IN_FLIGHT);
+  const maxInFlight = Math.max(1, options.partsInFlight ?? 1);
   let total = 0;
 
   const send = (number: number, part: Part) => {

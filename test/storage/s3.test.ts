@@ -84,6 +84,18 @@ describe("S3 storage: what only S3 has", () => {
     }
   });
 
+  test("a stream above one part goes one 8 MiB part at a time with the defaults (each part is a buffer)", async () => {
+    const storage = new S3Storage({ ...storageFor(s3).settings });
+    const bytes = pseudoRandom(3 * 8 * 1024 * 1024 + 7, 41);
+    s3.log.length = 0;
+    await storage.write("stream.zip", new Blob([bytes]).stream(), { size: bytes.length });
+    const parts = s3.log.filter((r) => r.method === "PUT" && r.query.includes("partNumber="));
+    expect(parts.map((p) => p.status)).toEqual([200, 200, 200, 200]);
+    for (const [i, p] of parts.entries())
+      if (i) expect(p.at).toBeGreaterThanOrEqual(parts[i - 1]!.at + parts[i - 1]!.ms);
+    expect(sha(await collect(await storage.read("stream.zip")))).toBe(sha(bytes));
+  });
+
   test("virtual-hosted requests reach the bucket by host name", async () => {
     const storage = storageFor(s3, { pathStyle: false });
     expect(storage.client.url("backups/a.zip")).toBe(
