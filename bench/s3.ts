@@ -12,7 +12,7 @@ import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { S3Storage } from "../src/storage/s3.ts";
-import { DEFAULT_PARTS_IN_FLIGHT, partSizeFor } from "../src/storage/s3-upload.ts";
+import { BLOB_PARTS_IN_FLIGHT, partSizeFor } from "../src/storage/s3-upload.ts";
 
 const args = process.argv.slice(2);
 if (args[0] === "--child") await child(args[1]!, args[2]!);
@@ -73,7 +73,7 @@ async function main(): Promise<void> {
     console.log("| --- | --- | --- | --- | --- | --- |");
     for (const [label, path, client] of [
       [
-        `airbackup (multipart, ${partMiB(size)} MiB parts, ${DEFAULT_PARTS_IN_FLIGHT} in flight, Content-MD5)`,
+        `airbackup (multipart, ${partMiB(size)} MiB parts, ${BLOB_PARTS_IN_FLIGHT} in flight, Content-MD5)`,
         "SigV4 front",
         "airbackup",
       ],

@@ -1,5 +1,5 @@
 // Writing one object: a single PUT when the body fits in one part, else a multipart upload with parts of
-// 8 MiB or more, three in flight by default, each with Content-MD5 and retried by the client. Any failure or abort
+// 8 MiB or more (a file's three in flight, a stream's one), each with Content-MD5 and retried by the client. Any failure or abort
 // sends AbortMultipartUpload, so no orphaned parts are left. The stored object is checked afterwards:
 // its size, and its ETag where the store gives a comparable one (an MD5, or S3's MD5-of-part-MD5s).
 // A file (Blob) is sent as slices of itself: no copy in memory (Bun sends a file slice with sendfile), so
@@ -18,8 +18,9 @@ export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 /** A Blob's parts are slices of it (no memory): about this many of them, between 8 and 64 MiB each. */
 const BLOB_PARTS = 16;
 const MAX_BLOB_PART = 64 * 1024 * 1024;
-/** Parts in flight at once by default: a Blob's (slices of it, no memory) and a stream's (buffers). */
-export const DEFAULT_PARTS_IN_FLIGHT = 3;
+/** Parts in flight at once by default for a Blob (slices of it: no memory). */
+export const BLOB_PARTS_IN_FLIGHT = 3;
+/** For a stream: each part in flight is a buffer. */
 const STREAM_PARTS_IN_FLIGHT = 1;
 const MAX_PARTS = 10_000;
 
@@ -48,8 +49,7 @@ export async function uploadObject(
     : body instanceof Blob
       ? blobParts(body, partSize)
       : streamParts(body, partSize);
-  const partsInFlight =
-    options.partsInFlight ?? (body instanceof Blob ? DEFAULT_PARTS_IN_FLIGHT : STREAM_PARTS_IN_FLIGHT);
+  const partsInFlight = options.partsInFlight ?? (body instanceof Blob ? BLOB_PARTS_IN_FLIGHT : STREAM_PARTS_IN_FLIGHT);
   try {
     return await upload(client, key, where, source, partSize, { ...options, size, partsInFlight });
   } catch (error) {

@@ -40,6 +40,7 @@ import {
   rename,
   rm,
   stat,
+  truncate,
   writeFile,
 } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -407,8 +408,10 @@ export async function startS3Server(
       const lastPart = parts.at(-1)!;
       if (!lastPart.inData)
         await copyRange(join(upload, String(lastPart.number)), 0, lastPart.length, data, (parts.length - 1) * partSize);
-      const handle = await open(data, constants.O_WRONLY | constants.O_CREAT);
-      await handle.truncate(kept.reduce((sum, p) => sum + p.length, 0)).finally(() => handle.close());
+      await truncate(
+        data,
+        kept.reduce((sum, p) => sum + p.length, 0),
+      );
       await rename(data, objectPath);
     } else {
       const temporary = `${objectPath}.front-${crypto.randomUUID()}`;
@@ -508,7 +511,10 @@ interface PartRecord {
   inData: boolean;
 }
 
-/** Object metadata as s3rver keeps it: the standard headers S3 stores, and x-amz-meta-*. */
+/**
+ * Object metadata as s3rver keeps it: the standard headers S3 stores (s3rver's S3Object.ALLOWED_METADATA,
+ * which its types do not export), and x-amz-meta-*.
+ */
 function metadataOf(headers: Headers | Record<string, string>): Record<string, string> {
   const entries = headers instanceof Headers ? [...headers.entries()] : Object.entries(headers);
   const kept: Record<string, string> = { "content-type": "binary/octet-stream" };
