@@ -6,6 +6,9 @@
 // checked); curl is timed both through the front (which stores a PUT's body and a part's with the same
 // writer) and straight to s3rver (its own writer). Before each client the page
 // cache's dirty pages are written out (`sync`, not timed), so no client pays for the one before it.
+// Content-MD5 costs whoever sends it an MD5 pass over the file (1.4 CPU-s per GiB here), on the cores the
+// store uses too; so curl is also timed with that pass counted: `md5sum` first and then the PUT with
+// Content-MD5 (what a script does), and `md5sum` run alongside a plain PUT (the least any client pays).
 // Usage: bun bench/s3.ts [--mb 1024]
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { open } from "node:fs/promises";
@@ -29,36 +32,34 @@ async function main(): Promise<void> {
     await makeRandom(file, mb * 1024 * 1024);
     const size = statSync(file).size;
     const env = { ...process.env, ...s3.env, BENCH_BUCKET: s3.bucket };
-    const curlTo = (endpoint: string, keys: string, key: string) =>
-      timed(
-        [
-          ...["curl", "-sS", "--fail", "-o", "/dev/null", "--aws-sigv4", `aws:amz:${s3.region}:s3`, "--user", keys],
-          ...["-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD", "-T", file, `${endpoint}/${s3.bucket}/${key}`],
-        ],
-        env,
-      );
-    type Client = "airbackup" | "curl-front" | "curl-direct";
-    const run: Record<Client, () => ReturnType<typeof timed>> = {
-      airbackup: () => timed([process.execPath, import.meta.path, "--child", file, "airbackup/"], env),
-      "curl-front": () => curlTo(s3.endpoint, `${s3.accessKeyId}:${s3.secretAccessKey}`, "curl-front/x.zip"),
+    const curlArgs = (endpoint: string, keys: string, key: string, headers: string[] = []) => [
+      ...["curl", "-sS", "--fail", "-o", "/dev/null", "--aws-sigv4", `aws:amz:${s3.region}:s3`, "--user", keys],
+      ...["-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD", ...headers.flatMap((h) => ["-H", h])],
+      ...["-T", file, `${endpoint}/${s3.bucket}/${key}`],
+    ];
+    const frontKeys = `${s3.accessKeyId}:${s3.secretAccessKey}`;
+    const md5sum = ["md5sum", file];
+    type Client = "airbackup" | "curl-front" | "curl-direct" | "curl-md5-first" | "curl-md5-alongside";
+    const run: Record<Client, () => Promise<Timing>> = {
+      airbackup: () => timed([[process.execPath, import.meta.path, "--child", file, "airbackup/"]], env),
+      "curl-front": () => timed([curlArgs(s3.endpoint, frontKeys, "curl-front/x.zip")], env),
       // s3rver knows only its own key pair; the front knows the test's.
-      "curl-direct": () => curlTo(s3.backendEndpoint, "S3RVER:S3RVER", "curl-direct/x.zip"),
+      "curl-direct": () => timed([curlArgs(s3.backendEndpoint, "S3RVER:S3RVER", "curl-direct/x.zip")], env),
+      // What a script that wants the same check does: hash the file (coreutils), then PUT with Content-MD5.
+      "curl-md5-first": async () => {
+        const hashed = await timed([md5sum], env);
+        const md5 = Buffer.from(hashed.stdout.slice(0, 32), "hex").toString("base64");
+        const sent = await timed([curlArgs(s3.endpoint, frontKeys, "curl-md5/x.zip", [`content-md5: ${md5}`])], env);
+        return sumOf(hashed, sent);
+      },
+      // The same MD5 pass run beside the PUT: the least any client that sends Content-MD5 pays here.
+      "curl-md5-alongside": () => timed([md5sum, curlArgs(s3.endpoint, frontKeys, "curl-alongside/x.zip")], env),
     };
     // Two rounds in mirrored order, so neither order nor the disk's state favours a client; each object
     // is checked and deleted right after its upload, so every client writes to an equally empty store.
-    const runs: Record<Client, Awaited<ReturnType<typeof timed>>[]> = {
-      airbackup: [],
-      "curl-front": [],
-      "curl-direct": [],
-    };
-    for (const client of [
-      "curl-direct",
-      "airbackup",
-      "curl-front",
-      "curl-front",
-      "airbackup",
-      "curl-direct",
-    ] as const) {
+    const order: Client[] = ["curl-direct", "airbackup", "curl-front", "curl-md5-first", "curl-md5-alongside"];
+    const runs = Object.fromEntries(order.map((client) => [client, [] as Timing[]])) as Record<Client, Timing[]>;
+    for (const client of [...order, ...order.toReversed()]) {
       runs[client].push(await run[client]());
       const stored = await s3.objects();
       if (stored.length !== 1 || stored[0]!.size !== size)
@@ -79,6 +80,8 @@ async function main(): Promise<void> {
       ],
       ["curl -T (one PUT)", "SigV4 front", "curl-front"],
       ["curl -T (one PUT)", "s3rver direct", "curl-direct"],
+      ["md5sum, then curl -T with Content-MD5", "SigV4 front", "curl-md5-first"],
+      ["curl -T with md5sum of the file alongside", "SigV4 front", "curl-md5-alongside"],
     ] as const) {
       const r = best(client);
       const other = runs[client].find((x) => x !== r)!;
@@ -92,6 +95,9 @@ async function main(): Promise<void> {
     const direct = mbps(best("curl-direct"));
     console.log(`throughput ratio airbackup / curl through the same front: ${(ours / front).toFixed(2)}`);
     console.log(`throughput ratio airbackup / the faster curl: ${(ours / Math.max(front, direct)).toFixed(2)}`);
+    console.log(
+      `with Content-MD5's hashing counted for curl too: airbackup / (md5sum, then curl) ${(ours / mbps(best("curl-md5-first"))).toFixed(2)}, airbackup / (curl with md5sum alongside) ${(ours / mbps(best("curl-md5-alongside"))).toFixed(2)}; curl with md5sum alongside / curl alone ${(mbps(best("curl-md5-alongside")) / front).toFixed(2)}`,
+    );
     // Client and store share this machine's cores: the wall time can be no less than all the CPU-seconds
     // spent, client's and store's, spread over every core.
     const cores = navigator.hardwareConcurrency;
@@ -121,33 +127,63 @@ async function child(file: string, prefix: string): Promise<void> {
   await storage.write(file.split("/").at(-1)!, source, { size: source.size });
 }
 
+interface Timing {
+  seconds: number;
+  maxRss: number;
+  clientCpu: number;
+  storeCpu: number;
+  stdout: string;
+}
+
 /**
- * Wall time, peak RSS and CPU-seconds (GNU time when installed, else the OS's rusage), after a `sync`;
+ * Runs the commands at once, after a `sync`: wall time until the last exits, the highest peak RSS, the
+ * clients' CPU-seconds summed (GNU time when installed, else the OS's rusage), the first one's output;
  * and the CPU-seconds the store (the front and s3rver, in this process) spent meanwhile.
  */
-async function timed(command: string[], env: Record<string, string | undefined>) {
+async function timed(commands: string[][], env: Record<string, string | undefined>): Promise<Timing> {
   Bun.spawnSync(["sync"]);
   const gnuTime = Bun.which("time", { PATH: "/usr/bin:/bin" });
   const start = performance.now();
   const storeBefore = process.cpuUsage();
-  const proc = Bun.spawn(gnuTime ? [gnuTime, "-f", "maxrss-kb=%M cpu=%U+%S", ...command] : command, {
-    env,
-    stdout: "inherit",
-    stderr: "pipe",
-  });
-  const stderr = await new Response(proc.stderr).text();
-  const code = await proc.exited;
+  const each = await Promise.all(
+    commands.map(async (command) => {
+      const proc = Bun.spawn(gnuTime ? [gnuTime, "-f", "maxrss-kb=%M cpu=%U+%S", ...command] : command, {
+        env,
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      const [stdout, stderr] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+      const code = await proc.exited;
+      if (code !== 0) throw new Error(`${command[0]} exited ${code}: ${stderr}`);
+      const kb = /maxrss-kb=(\d+)/.exec(stderr)?.[1];
+      const cpu = /cpu=([\d.]+)\+([\d.]+)/.exec(stderr);
+      const usage = proc.resourceUsage();
+      return {
+        stdout,
+        maxRss: kb ? Number(kb) * 1024 : (usage?.maxRSS ?? 0),
+        cpu: cpu ? Number(cpu[1]) + Number(cpu[2]) : Number(usage?.cpuTime.total ?? 0) / 1e6,
+      };
+    }),
+  );
   const seconds = (performance.now() - start) / 1000;
   const store = process.cpuUsage(storeBefore);
-  if (code !== 0) throw new Error(`${command[0]} exited ${code}: ${stderr}`);
-  const kb = /maxrss-kb=(\d+)/.exec(stderr)?.[1];
-  const cpu = /cpu=([\d.]+)\+([\d.]+)/.exec(stderr);
-  const usage = proc.resourceUsage();
   return {
     seconds,
-    maxRss: kb ? Number(kb) * 1024 : (usage?.maxRSS ?? 0),
-    clientCpu: cpu ? Number(cpu[1]) + Number(cpu[2]) : Number(usage?.cpuTime.total ?? 0) / 1e6,
+    maxRss: Math.max(...each.map((e) => e.maxRss)),
+    clientCpu: each.reduce((sum, e) => sum + e.cpu, 0),
     storeCpu: (store.user + store.system) / 1e6,
+    stdout: each[0]!.stdout,
+  };
+}
+
+/** Two steps run one after the other, as one client's run. */
+function sumOf(a: Timing, b: Timing): Timing {
+  return {
+    seconds: a.seconds + b.seconds,
+    maxRss: Math.max(a.maxRss, b.maxRss),
+    clientCpu: a.clientCpu + b.clientCpu,
+    storeCpu: a.storeCpu + b.storeCpu,
+    stdout: b.stdout,
   };
 }
 
