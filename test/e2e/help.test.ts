@@ -75,7 +75,7 @@ describe("--help", () => {
     test(`the README documents ${command.name} and each of its flags`, () => {
       expect(readme.includes(`### \`airbackup ${command.name}`), `a README section for ${command.name}`).toBe(true);
       const undocumented = command.args
-        .filter(([name, def]) => def.type !== "positional")
+        .filter(([, def]) => def.type !== "positional")
         // a flag on by default is documented by how it is turned off
         .filter(
           ([name, def]) =>
