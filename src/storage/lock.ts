@@ -2,7 +2,10 @@
 // Used by backup (`.airbackup-<baseId>.lock` in the output directory: one backup per base and directory)
 // and restore (`<journal>.lock`: one restore per journal). A second run refuses with one line (exit 1).
 // A lock left by a process of this host that no longer runs (a crash, kill -9) is taken over with a notice.
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+// The file appears whole or not at all (written aside, then hard-linked into place), so a run that finds it
+// always reads its owner.
+import { randomBytes } from "node:crypto";
+import { closeSync, linkSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { AirbackupError } from "../errors.ts";
@@ -68,9 +71,8 @@ export function acquireLock(
   const isAlive = deps.isAlive ?? processIsAlive;
   const content = `${JSON.stringify(me)}\n`;
   for (let attempt = 0; ; attempt++) {
-    let fd: number;
     try {
-      fd = openSync(path, "wx", 0o600);
+      createWhole(path, content);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") {
         throw new AirbackupError("IO", `cannot create ${purpose.name} ${path}: ${(error as Error).message}`, {
@@ -89,11 +91,6 @@ export function acquireLock(
       if (now !== "gone" && now !== null && JSON.stringify(now) === JSON.stringify(owner))
         rmSync(path, { force: true });
       continue;
-    }
-    try {
-      writeSync(fd, content);
-    } finally {
-      closeSync(fd);
     }
     return {
       path,
@@ -118,6 +115,28 @@ export function isLockHeld(path: string, deps: Partial<LockDeps> = {}): boolean 
 }
 
 // --- internal ---
+
+/** Creates `path` holding `content`, or throws EEXIST; no reader ever sees it empty or half-written. */
+function createWhole(path: string, content: string): void {
+  const aside = `${path}.${randomBytes(4).toString("hex")}.tmp`;
+  writeFileSync(aside, content, { mode: 0o600, flag: "wx" });
+  try {
+    linkSync(aside, path); // atomic, and fails with EEXIST when the lock is there
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "EPERM" && code !== "ENOTSUP" && code !== "ENOSYS") throw error;
+    // A filesystem without hard links (FAT, some network shares): create exclusively, then write.
+    // A reader may then see it empty for a moment, and refuses as for an unreadable lock.
+    const fd = openSync(path, "wx", 0o600);
+    try {
+      writeSync(fd, content);
+    } finally {
+      closeSync(fd);
+    }
+  } finally {
+    rmSync(aside, { force: true });
+  }
+}
 
 /** The lock's owner; null when unreadable (being written, or damaged); "gone" when the file vanished. */
 function readOwner(path: string): LockOwner | null | "gone" {

@@ -97,3 +97,34 @@ test("isLockHeld: absent or a dead pid of this host is free; a live pid, another
   writeFileSync(path, "{");
   expect(isLockHeld(path)).toBe(true);
 });
+
+test("another process never sees the lock file without its owner: it appears whole or not at all", async () => {
+  // A run that finds the file half-written would refuse with "unreadable; remove it if nothing runs", advice
+  // that, taken, lets two backups run at once. A child takes and releases the lock over and over; we read.
+  const child = Bun.spawn(
+    [
+      process.execPath,
+      "-e",
+      `const { acquireLock, RESTORE_LOCK } = await import(${JSON.stringify(join(import.meta.dir, "../../src/storage/lock.ts"))});
+       const until = Date.now() + 1500;
+       while (Date.now() < until) acquireLock(${JSON.stringify(path)}, RESTORE_LOCK, () => {}).release();`,
+    ],
+    { stdout: "inherit", stderr: "inherit" },
+  );
+  let seen = 0;
+  let partial = 0;
+  const until = Date.now() + 1500;
+  while (Date.now() < until) {
+    let text: string;
+    try {
+      text = readFileSync(path, "utf8");
+    } catch {
+      continue; // absent: released, or not yet taken
+    }
+    seen++;
+    if (!text.endsWith("}\n")) partial++;
+  }
+  expect(await child.exited).toBe(0);
+  expect(seen).toBeGreaterThan(100); // the race was really run
+  expect(partial).toBe(0);
+});
