@@ -1,4 +1,4 @@
-// One run at a time per thing: a lock file created exclusively ("wx") holding `{ pid, host, startedAt }`.
+// One run at a time per thing: a lock file created only if absent, holding `{ pid, host, startedAt }`.
 // Used by backup (`.airbackup-<baseId>.lock` in the output directory: one backup per base and directory)
 // and restore (`<journal>.lock`: one restore per journal). A second run refuses with one line (exit 1).
 // A lock left by a process of this host that no longer runs (a crash, kill -9) is taken over with a notice.
@@ -95,7 +95,6 @@ export function acquireLock(
     return {
       path,
       release() {
-        if (readOwner(path) === "gone") return;
         try {
           if (readFileSync(path, "utf8") === content) rmSync(path, { force: true });
         } catch {
